@@ -1,0 +1,13 @@
+//! The Alloy configuration language: tokens, lexer, parser, syntax tree, diagnostics and
+//! formatter.
+//!
+//! This crate has no runtime and no I/O. Evaluation lives in `ferroalloy-value`.
+
+pub mod ast;
+pub mod diagnostic;
+pub mod span;
+pub mod token;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use span::{Position, SourceFile, Span};
+pub use token::{Token, TokenKind};

@@ -1,0 +1,138 @@
+//! Byte spans and line/column positions.
+//!
+//! Every AST node carries a [`Span`] of byte offsets into its source text. Line and column are
+//! computed only when a diagnostic is reported, through a [`SourceFile`]: columns count bytes from
+//! the start of the line (a tab is one column), both 1-based, as Alloy reports them.
+
+use std::sync::Arc;
+
+/// A half-open range of byte offsets `start..end` into one source text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub start: usize,
+    /// Offset one past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span covering `start..end`.
+    pub const fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+
+    /// An empty span at `offset`.
+    pub const fn point(offset: usize) -> Self {
+        Self { start: offset, end: offset }
+    }
+
+    /// The smallest span covering both `self` and `other`.
+    pub fn to(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    /// Number of bytes covered.
+    pub const fn len(self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// Whether the span covers no byte.
+    pub const fn is_empty(self) -> bool {
+        self.end <= self.start
+    }
+}
+
+/// A resolved position: byte offset plus 1-based line and byte column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Position {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, counted in bytes from the start of the line.
+    pub column: usize,
+    /// 0-based byte offset from the start of the file.
+    pub offset: usize,
+}
+
+/// One named source text with a line index, shared cheaply between parser, evaluator and
+/// diagnostics.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    name: Arc<str>,
+    text: Arc<str>,
+    line_starts: Arc<[usize]>,
+}
+
+impl SourceFile {
+    /// Index `text` under the diagnostic name `name` (the path as given on the command line, or
+    /// empty for a standalone expression).
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        Self { name: name.into(), text, line_starts: line_starts.into() }
+    }
+
+    /// The name used in diagnostics.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The shared name.
+    pub fn name_arc(&self) -> &Arc<str> {
+        &self.name
+    }
+
+    /// The whole source text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The source text under `span`, or `""` when the span does not fall on character
+    /// boundaries.
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or("")
+    }
+
+    /// Line, column and offset of byte `offset` (clamped to the end of the text).
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let line_index = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        Position { line: line_index + 1, column: offset - self.line_starts[line_index] + 1, offset }
+    }
+
+    /// Start position and inclusive end position (the last byte) of `span`; an empty span has no
+    /// end.
+    pub fn range(&self, span: Span) -> (Position, Option<Position>) {
+        let start = self.position(span.start);
+        let end = (span.end > span.start + 1).then(|| self.position(span.end - 1));
+        (start, end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_bytes_from_one() {
+        let file = SourceFile::new("f", "ab\n\tcd\n");
+        assert_eq!(file.position(0), Position { line: 1, column: 1, offset: 0 });
+        assert_eq!(file.position(2), Position { line: 1, column: 3, offset: 2 });
+        assert_eq!(file.position(3), Position { line: 2, column: 1, offset: 3 });
+        assert_eq!(file.position(5), Position { line: 2, column: 3, offset: 5 });
+        assert_eq!(file.position(7), Position { line: 3, column: 1, offset: 7 });
+        assert_eq!(file.position(100).offset, 7);
+    }
+
+    #[test]
+    fn range_end_is_the_last_byte() {
+        let file = SourceFile::new("f", "attr = 1");
+        let (start, end) = file.range(Span::new(0, 4));
+        assert_eq!((start.line, start.column), (1, 1));
+        assert_eq!(end.map(|p| p.column), Some(4));
+        assert_eq!(file.range(Span::new(0, 1)).1, None);
+    }
+}

@@ -1,0 +1,10 @@
+//! Values of the Alloy configuration language, their evaluation over a scope, the standard
+//! library, and decoding into typed component arguments.
+//!
+//! No tokio and no network: this crate builds and tests in seconds.
+
+pub mod secret;
+pub mod value;
+
+pub use secret::{OptionalSecret, Secret};
+pub use value::{Capsule, Function, FunctionError, Handle, Number, Object, Value, ValueType};

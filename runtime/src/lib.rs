@@ -1,0 +1,1 @@
+//! The ferroalloy runtime and command-line tool.

@@ -1,0 +1,3 @@
+//! The `ferroalloy` binary.
+
+fn main() {}
