@@ -5,6 +5,11 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod format;
+pub mod lexer;
+pub mod parser;
+pub mod quote;
+pub mod render;
 pub mod span;
 pub mod token;
 

@@ -225,7 +225,7 @@ pub enum FunctionError {
         index: usize,
         /// The route from the argument to the offending part, e.g. `[1].name`; empty for the
         /// argument itself.
-        path: String,
+        path: ValuePath,
         /// The message, e.g. `should be string, got number`.
         message: String,
     },
@@ -315,5 +315,49 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "capsule({:?})", &*self.type_name)
+    }
+}
+
+/// One step of a route into a value: `.field` or `[index]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSegment {
+    /// An object field.
+    Field(String),
+    /// An array element.
+    Index(usize),
+}
+
+/// A route from a value to a part of it, printed as `.object.field1[2]`. Conversion errors carry
+/// one so the evaluator can report them at the deepest source expression that produced the
+/// offending part (syntax §5).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ValuePath(pub Vec<PathSegment>);
+
+impl ValuePath {
+    /// The empty route: the value itself.
+    pub fn root() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Whether this is the value itself.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Prepend a segment (conversions build paths from the inside out).
+    pub fn prepend(&mut self, segment: PathSegment) {
+        self.0.insert(0, segment);
+    }
+}
+
+impl fmt::Display for ValuePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for segment in &self.0 {
+            match segment {
+                PathSegment::Field(name) => write!(f, ".{name}")?,
+                PathSegment::Index(i) => write!(f, "[{i}]")?,
+            }
+        }
+        Ok(())
     }
 }
