@@ -334,3 +334,59 @@ impl BinaryOp {
         }
     }
 }
+
+impl Expr {
+    /// Call `visit` on this expression and every expression nested in it, outermost first.
+    pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Expr)) {
+        let mut stack = vec![self];
+        while let Some(expr) = stack.pop() {
+            visit(expr);
+            match &expr.kind {
+                ExprKind::Literal(_) | ExprKind::Ident(_) => {}
+                ExprKind::Array(elems) => stack.extend(elems.iter().rev()),
+                ExprKind::Object(fields) => stack.extend(fields.iter().rev().map(|f| &f.value)),
+                ExprKind::Access { value, .. } => stack.push(value),
+                ExprKind::Index { value, index } => {
+                    stack.push(index);
+                    stack.push(value);
+                }
+                ExprKind::Call { func, args } => {
+                    stack.extend(args.iter().rev());
+                    stack.push(func);
+                }
+                ExprKind::Unary { operand, .. } => stack.push(operand),
+                ExprKind::Binary { lhs, rhs, .. } => {
+                    stack.push(rhs);
+                    stack.push(lhs);
+                }
+                ExprKind::Paren(inner) => stack.push(inner),
+            }
+        }
+    }
+
+    /// The dotted name this expression spells when it is an identifier followed only by field
+    /// accesses (`a.b.c` → `["a", "b", "c"]`), used to resolve component references.
+    pub fn dotted_name(&self) -> Option<Vec<&Ident>> {
+        match &self.kind {
+            ExprKind::Ident(ident) => Some(vec![ident]),
+            ExprKind::Access { value, name } => {
+                let mut parts = value.dotted_name()?;
+                parts.push(name);
+                Some(parts)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Body {
+    /// Call `visit` on every attribute of this body and of every nested block, in source order.
+    pub fn walk_attributes<'a>(&'a self, visit: &mut impl FnMut(&'a Attribute)) {
+        for stmt in &self.stmts {
+            match stmt {
+                Stmt::Attribute(attr) => visit(attr),
+                Stmt::Block(block) => block.body.walk_attributes(visit),
+            }
+        }
+    }
+}
