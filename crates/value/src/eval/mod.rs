@@ -1,0 +1,362 @@
+//! Expression evaluation over a [`Scope`] (syntax §4, §5).
+//!
+//! Design decisions:
+//! - Errors are positioned diagnostics with the message shape `<expr><path> <detail>` of
+//!   syntax §5. `<expr>` is the source expression printed on one line by the formatter
+//!   ([`ferroalloy_syntax::format::format_expr_inline`]). When a problem lies inside a value
+//!   (a function argument, a decoded attribute), [`Evaluator::error_at`] walks the route to it
+//!   down through literal arrays and objects only, so the message names the deepest expression
+//!   that produced the offending part directly (`key_value.object.field1[2]`,
+//!   `"Hello, world!"`), never looking through parentheses or field access.
+//! - Operands and arguments are evaluated left to right and the first error ends the
+//!   expression; `&&` and `||` short-circuit (D2).
+//! - Evaluation recurses over the tree, bounded by [`MAX_DEPTH`] (the parser already limits
+//!   bracket nesting to 200, E8, but trees may be built by hand). Chains of left-associative
+//!   binary operators (`a + b + c + …`), the only unbounded nesting the parser produces without
+//!   brackets, are evaluated iteratively and cost one level however long they are.
+//! - Integer arithmetic never wraps and float results are finite (E2); see [`operators`].
+
+mod operators;
+mod scope;
+
+pub use scope::Scope;
+
+use std::borrow::Cow;
+
+use ferroalloy_syntax::ast::{BinaryOp, Expr, ExprKind, Ident, LiteralValue};
+use ferroalloy_syntax::{Diagnostic, SourceFile, Span};
+
+use crate::value::{FunctionError, Number, Object, PathSegment, Value, ValuePath};
+use operators::OpError;
+
+/// How deeply expressions may nest during evaluation before it stops with
+/// `expression nested too deeply` (a left-associative operator chain counts once).
+pub const MAX_DEPTH: usize = 1000;
+
+type EvalResult = Result<Value, Box<Diagnostic>>;
+
+static NULL: Value = Value::Null;
+
+/// Evaluates expressions of one source file.
+pub struct Evaluator<'a> {
+    src: &'a SourceFile,
+    scope: &'a Scope,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator for expressions parsed from `src`, resolving names in `scope`.
+    pub fn new(src: &'a SourceFile, scope: &'a Scope) -> Self {
+        Self { src, scope }
+    }
+
+    /// The source file diagnostics point into.
+    pub fn source(&self) -> &'a SourceFile {
+        self.src
+    }
+
+    /// The scope names resolve in.
+    pub fn scope(&self) -> &'a Scope {
+        self.scope
+    }
+
+    /// Evaluate; the error is a positioned diagnostic with the exact message of the spec.
+    pub fn eval(&self, expr: &Expr) -> Result<Value, Diagnostic> {
+        self.eval_at(expr, 0).map_err(|d| *d)
+    }
+
+    /// The diagnostic for a problem found in the value of `expr` at `path` (e.g. a conversion
+    /// error while decoding): walks `path` down through literal object/array expressions of
+    /// `expr` as far as they go (not into parentheses: `(5)` stays `(5)`; not through access:
+    /// `{a = 1}.a` stays whole), prints that sub-expression with
+    /// [`ferroalloy_syntax::format::format_expr_inline`] followed by the remaining path, then the
+    /// message; spans the sub-expression.
+    pub fn error_at(&self, expr: &Expr, path: &ValuePath, message: &str) -> Diagnostic {
+        let (target, rest) = descend(expr, &path.0);
+        let rest = ValuePath(rest.to_vec());
+        let text = format!("{}{} {}", expr_text(target), rest, message);
+        Diagnostic::error(self.src, target.span, text)
+    }
+
+    fn error(&self, span: Span, message: impl Into<String>) -> Box<Diagnostic> {
+        Box::new(Diagnostic::error(self.src, span, message))
+    }
+
+    fn error_on(&self, expr: &Expr, message: &str) -> Box<Diagnostic> {
+        Box::new(self.error_at(expr, &ValuePath::root(), message))
+    }
+
+    fn eval_at(&self, expr: &Expr, depth: usize) -> EvalResult {
+        if depth >= MAX_DEPTH {
+            return Err(self.error(expr.span, "expression nested too deeply"));
+        }
+        let depth = depth + 1;
+        match &expr.kind {
+            ExprKind::Literal(literal) => Ok(literal_value(&literal.value)),
+            ExprKind::Ident(_)
+            | ExprKind::Access { .. }
+            | ExprKind::Index { .. }
+            | ExprKind::Paren(_) => self.place(expr, depth).map(Cow::into_owned),
+            ExprKind::Array(elements) => {
+                let mut values = Vec::with_capacity(elements.len());
+                for element in elements {
+                    values.push(self.eval_at(element, depth)?);
+                }
+                Ok(Value::Array(values))
+            }
+            ExprKind::Object(fields) => {
+                let mut object = Object::new();
+                for field in fields {
+                    let value = self.eval_at(&field.value, depth)?;
+                    object.insert(field.key.name.clone(), value);
+                }
+                Ok(Value::Object(object))
+            }
+            ExprKind::Call { func, args } => self.call(func, args, depth),
+            ExprKind::Unary { op, operand } => {
+                let value = self.eval_at(operand, depth)?;
+                operators::unary(*op, value).map_err(|e| match e {
+                    OpError::Operator(message) => self.error(Span::point(expr.span.start), message),
+                    OpError::Lhs(message) | OpError::Rhs(message) => {
+                        self.error_on(operand, &message)
+                    }
+                })
+            }
+            ExprKind::Binary { .. } => self.binary_chain(expr, depth),
+        }
+    }
+
+    /// Evaluate a name, a field access, an index or a parenthesized expression, borrowing from
+    /// the scope where possible: `a.b.c` copies only the value of `c`, not the objects around it.
+    fn place(&self, expr: &Expr, depth: usize) -> Result<Cow<'a, Value>, Box<Diagnostic>> {
+        if depth >= MAX_DEPTH {
+            return Err(self.error(expr.span, "expression nested too deeply"));
+        }
+        let depth = depth + 1;
+        match &expr.kind {
+            ExprKind::Ident(ident) => match self.scope.resolve(&ident.name) {
+                Some(value) => Ok(Cow::Borrowed(value)),
+                None => Err(self.error(
+                    ident.span,
+                    format!("identifier {:?} does not exist", ident.name),
+                )),
+            },
+            ExprKind::Access { value, name } => match self.place(value, depth)? {
+                Cow::Borrowed(base) => self.field(base, value, name).map(Cow::Borrowed),
+                Cow::Owned(base) => self.field(&base, value, name).cloned().map(Cow::Owned),
+            },
+            ExprKind::Index { value, index } => {
+                let base = self.place(value, depth)?;
+                let key = self.eval_at(index, depth)?;
+                match base {
+                    Cow::Borrowed(base) => self.index(base, value, &key, index).map(Cow::Borrowed),
+                    Cow::Owned(base) => self
+                        .index(&base, value, &key, index)
+                        .cloned()
+                        .map(Cow::Owned),
+                }
+            }
+            ExprKind::Paren(inner) => self.place(inner, depth),
+            _ => self.eval_at(expr, depth).map(Cow::Owned),
+        }
+    }
+
+    /// `base.name` (syntax §4.5); `base_expr` is the expression that produced `base`.
+    fn field<'v>(
+        &self,
+        base: &'v Value,
+        base_expr: &Expr,
+        name: &Ident,
+    ) -> Result<&'v Value, Box<Diagnostic>> {
+        match base {
+            Value::Object(object) => object.get(&name.name).ok_or_else(|| {
+                self.error(name.span, format!("field {:?} does not exist", name.name))
+            }),
+            other => Err(self.error_on(
+                base_expr,
+                &format!(
+                    "cannot access field {:?} on value of type {}",
+                    name.name,
+                    other.value_type()
+                ),
+            )),
+        }
+    }
+
+    /// `base[key]` (syntax §4.5); `base_expr` and `key_expr` produced `base` and `key`.
+    fn index<'v>(
+        &self,
+        base: &'v Value,
+        base_expr: &Expr,
+        key: &Value,
+        key_expr: &Expr,
+    ) -> Result<&'v Value, Box<Diagnostic>> {
+        match base {
+            Value::Array(elements) => {
+                let Value::Number(number) = key else {
+                    let message = format!("should be number, got {}", key.value_type());
+                    return Err(self.error_on(key_expr, &message));
+                };
+                let position = truncate_index(*number);
+                usize::try_from(position)
+                    .ok()
+                    .and_then(|i| elements.get(i))
+                    .ok_or_else(|| {
+                        let message = format!(
+                            "index {position} is out of range of array with length {}",
+                            elements.len()
+                        );
+                        self.error_on(key_expr, &message)
+                    })
+            }
+            Value::Object(object) => match key {
+                // A missing key yields null.
+                Value::String(name) => Ok(object.get(name).unwrap_or(&NULL)),
+                other => {
+                    let message = format!("should be string, got {}", other.value_type());
+                    Err(self.error_on(key_expr, &message))
+                }
+            },
+            other => {
+                let message = format!("expected object or array, got {}", other.value_type());
+                Err(self.error_on(base_expr, &message))
+            }
+        }
+    }
+
+    /// `func(args)` (syntax §4.5, §7 intro).
+    fn call(&self, func: &Expr, args: &[Expr], depth: usize) -> EvalResult {
+        let function = match self.eval_at(func, depth)? {
+            Value::Function(function) => function,
+            other => {
+                let message = format!("should be function, got {}", other.value_type());
+                return Err(self.error_on(func, &message));
+            }
+        };
+        let mut values = Vec::with_capacity(args.len());
+        for arg in args {
+            values.push(self.eval_at(arg, depth)?);
+        }
+        (function.call)(&values).map_err(|error| match error {
+            FunctionError::Argument {
+                index,
+                path,
+                message,
+            } => match args.get(index) {
+                Some(arg) => Box::new(self.error_at(arg, &path, &message)),
+                None => self.error_on(func, &message),
+            },
+            FunctionError::Call(message) => self.error_on(func, &message),
+        })
+    }
+
+    /// A binary expression and every binary expression down its left spine, evaluated
+    /// iteratively so that long chains (`a + b + c + …`) do not deepen the recursion.
+    fn binary_chain(&self, expr: &Expr, depth: usize) -> EvalResult {
+        let mut spine = Vec::new();
+        let mut leftmost = expr;
+        while let ExprKind::Binary { lhs, .. } = &leftmost.kind {
+            spine.push(leftmost);
+            leftmost = lhs;
+        }
+        let mut acc = self.eval_at(leftmost, depth)?;
+        for node in spine.into_iter().rev() {
+            if let ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } = &node.kind
+            {
+                acc = self.binary(*op, *op_span, lhs, acc, rhs, depth)?;
+            }
+        }
+        Ok(acc)
+    }
+
+    /// Apply `op` to the evaluated left operand and the right operand expression.
+    fn binary(
+        &self,
+        op: BinaryOp,
+        op_span: Span,
+        lhs_expr: &Expr,
+        lhs: Value,
+        rhs_expr: &Expr,
+        depth: usize,
+    ) -> EvalResult {
+        if matches!(op, BinaryOp::And | BinaryOp::Or) {
+            // D2: the left operand is checked first and may decide the result alone.
+            if let Some(message) = operators::operand_type_error(op, &lhs) {
+                return Err(self.error_on(lhs_expr, &message));
+            }
+            let decided = matches!((op, &lhs), (BinaryOp::And, Value::Bool(false)))
+                || matches!((op, &lhs), (BinaryOp::Or, Value::Bool(true)));
+            if decided {
+                return Ok(lhs);
+            }
+            let rhs = self.eval_at(rhs_expr, depth)?;
+            if let Some(message) = operators::operand_type_error(op, &rhs) {
+                return Err(self.error_on(rhs_expr, &message));
+            }
+            return Ok(rhs);
+        }
+        let rhs = self.eval_at(rhs_expr, depth)?;
+        operators::binary(op, lhs, rhs).map_err(|e| match e {
+            OpError::Lhs(message) => self.error_on(lhs_expr, &message),
+            OpError::Rhs(message) => self.error_on(rhs_expr, &message),
+            OpError::Operator(message) => self.error(op_span, message),
+        })
+    }
+}
+
+/// The value of a literal.
+fn literal_value(literal: &LiteralValue) -> Value {
+    match literal {
+        LiteralValue::Null => Value::Null,
+        LiteralValue::Bool(b) => Value::Bool(*b),
+        LiteralValue::Int(n) => Value::Number(Number::Int(*n)),
+        LiteralValue::Uint(n) => Value::Number(Number::Uint(*n)),
+        LiteralValue::Float(f) => Value::Number(Number::Float(*f)),
+        LiteralValue::String(s) => Value::String(s.clone()),
+    }
+}
+
+/// An array index truncated toward zero (floats beyond the `i64` range saturate).
+fn truncate_index(number: Number) -> i128 {
+    match number {
+        Number::Int(n) => i128::from(n),
+        Number::Uint(n) => i128::from(n),
+        Number::Float(f) => i128::from(f as i64),
+    }
+}
+
+/// Follow `path` into literal arrays and objects of `expr` as far as they go; returns the
+/// deepest expression reached and the part of the path left over.
+fn descend<'e, 'p>(expr: &'e Expr, path: &'p [PathSegment]) -> (&'e Expr, &'p [PathSegment]) {
+    let mut target = expr;
+    let mut rest = path;
+    while let Some((segment, tail)) = rest.split_first() {
+        let next = match (&target.kind, segment) {
+            (ExprKind::Array(elements), PathSegment::Index(i)) => elements.get(*i),
+            // A repeated key keeps the last value, so the last field with the key produced it.
+            (ExprKind::Object(fields), PathSegment::Field(name)) => fields
+                .iter()
+                .rev()
+                .find(|f| &f.key.name == name)
+                .map(|f| &f.value),
+            _ => None,
+        };
+        match next {
+            Some(next) => {
+                target = next;
+                rest = tail;
+            }
+            None => break,
+        }
+    }
+    (target, rest)
+}
+
+/// An expression printed on one line, as messages show it.
+fn expr_text(expr: &Expr) -> String {
+    ferroalloy_syntax::format::format_expr_inline(expr)
+}
