@@ -23,7 +23,7 @@ pub use scope::Scope;
 
 use std::borrow::Cow;
 
-use ferroalloy_syntax::ast::{BinaryOp, Expr, ExprKind, Ident, LiteralValue};
+use ferroalloy_syntax::ast::{BinaryOp, Expr, ExprKind, Field, Ident, LiteralValue, UnaryOp};
 use ferroalloy_syntax::{Diagnostic, SourceFile, Span};
 
 use crate::value::{FunctionError, Number, Object, PathSegment, Value, ValuePath};
@@ -31,7 +31,7 @@ use operators::OpError;
 
 /// How deeply expressions may nest during evaluation before it stops with
 /// `expression nested too deeply` (a left-associative operator chain counts once).
-pub const MAX_DEPTH: usize = 1000;
+pub const MAX_DEPTH: usize = 512;
 
 type EvalResult = Result<Value, Box<Diagnostic>>;
 
@@ -77,17 +77,12 @@ impl<'a> Evaluator<'a> {
         Diagnostic::error(self.src, target.span, text)
     }
 
-    fn error(&self, span: Span, message: impl Into<String>) -> Box<Diagnostic> {
-        Box::new(Diagnostic::error(self.src, span, message))
-    }
-
-    fn error_on(&self, expr: &Expr, message: &str) -> Box<Diagnostic> {
-        Box::new(self.error_at(expr, &ValuePath::root(), message))
-    }
+    // The recursive functions below keep their frames small (recursion depth is bounded, but
+    // stacks of worker threads are too): every message is built in a separate cold function.
 
     fn eval_at(&self, expr: &Expr, depth: usize) -> EvalResult {
         if depth >= MAX_DEPTH {
-            return Err(self.error(expr.span, "expression nested too deeply"));
+            return Err(self.too_deep(expr));
         }
         let depth = depth + 1;
         match &expr.kind {
@@ -96,67 +91,78 @@ impl<'a> Evaluator<'a> {
             | ExprKind::Access { .. }
             | ExprKind::Index { .. }
             | ExprKind::Paren(_) => self.place(expr, depth).map(Cow::into_owned),
-            ExprKind::Array(elements) => {
-                let mut values = Vec::with_capacity(elements.len());
-                for element in elements {
-                    values.push(self.eval_at(element, depth)?);
-                }
-                Ok(Value::Array(values))
-            }
-            ExprKind::Object(fields) => {
-                let mut object = Object::new();
-                for field in fields {
-                    let value = self.eval_at(&field.value, depth)?;
-                    object.insert(field.key.name.clone(), value);
-                }
-                Ok(Value::Object(object))
-            }
+            ExprKind::Array(elements) => self.array(elements, depth),
+            ExprKind::Object(fields) => self.object(fields, depth),
             ExprKind::Call { func, args } => self.call(func, args, depth),
-            ExprKind::Unary { op, operand } => {
-                let value = self.eval_at(operand, depth)?;
-                operators::unary(*op, value).map_err(|e| match e {
-                    OpError::Operator(message) => self.error(Span::point(expr.span.start), message),
-                    OpError::Lhs(message) | OpError::Rhs(message) => {
-                        self.error_on(operand, &message)
-                    }
-                })
-            }
+            ExprKind::Unary { op, operand } => self.unary(expr, *op, operand, depth),
             ExprKind::Binary { .. } => self.binary_chain(expr, depth),
         }
     }
 
+    #[inline(never)]
+    fn array(&self, elements: &[Expr], depth: usize) -> EvalResult {
+        let mut values = Vec::with_capacity(elements.len());
+        for element in elements {
+            values.push(self.eval_at(element, depth)?);
+        }
+        Ok(Value::Array(values))
+    }
+
+    #[inline(never)]
+    fn object(&self, fields: &[Field], depth: usize) -> EvalResult {
+        let mut object = Object::new();
+        for field in fields {
+            let value = self.eval_at(&field.value, depth)?;
+            object.insert(field.key.name.clone(), value);
+        }
+        Ok(Value::Object(object))
+    }
+
+    #[inline(never)]
+    fn unary(&self, expr: &Expr, op: UnaryOp, operand: &Expr, depth: usize) -> EvalResult {
+        let value = self.eval_at(operand, depth)?;
+        operators::unary(op, value)
+            .map_err(|e| self.op_error(e, operand, Span::point(expr.span.start), operand))
+    }
+
     /// Evaluate a name, a field access, an index or a parenthesized expression, borrowing from
     /// the scope where possible: `a.b.c` copies only the value of `c`, not the objects around it.
+    #[inline(never)]
     fn place(&self, expr: &Expr, depth: usize) -> Result<Cow<'a, Value>, Box<Diagnostic>> {
         if depth >= MAX_DEPTH {
-            return Err(self.error(expr.span, "expression nested too deeply"));
+            return Err(self.too_deep(expr));
         }
         let depth = depth + 1;
         match &expr.kind {
             ExprKind::Ident(ident) => match self.scope.resolve(&ident.name) {
                 Some(value) => Ok(Cow::Borrowed(value)),
-                None => Err(self.error(
-                    ident.span,
-                    format!("identifier {:?} does not exist", ident.name),
-                )),
+                None => Err(self.unknown_identifier(ident)),
             },
             ExprKind::Access { value, name } => match self.place(value, depth)? {
                 Cow::Borrowed(base) => self.field(base, value, name).map(Cow::Borrowed),
                 Cow::Owned(base) => self.field(&base, value, name).cloned().map(Cow::Owned),
             },
-            ExprKind::Index { value, index } => {
-                let base = self.place(value, depth)?;
-                let key = self.eval_at(index, depth)?;
-                match base {
-                    Cow::Borrowed(base) => self.index(base, value, &key, index).map(Cow::Borrowed),
-                    Cow::Owned(base) => self
-                        .index(&base, value, &key, index)
-                        .cloned()
-                        .map(Cow::Owned),
-                }
-            }
+            ExprKind::Index { value, index } => self.place_index(value, index, depth),
             ExprKind::Paren(inner) => self.place(inner, depth),
             _ => self.eval_at(expr, depth).map(Cow::Owned),
+        }
+    }
+
+    #[inline(never)]
+    fn place_index(
+        &self,
+        value: &Expr,
+        index: &Expr,
+        depth: usize,
+    ) -> Result<Cow<'a, Value>, Box<Diagnostic>> {
+        let base = self.place(value, depth)?;
+        let key = self.eval_at(index, depth)?;
+        match base {
+            Cow::Borrowed(base) => self.index(base, value, &key, index).map(Cow::Borrowed),
+            Cow::Owned(base) => self
+                .index(&base, value, &key, index)
+                .cloned()
+                .map(Cow::Owned),
         }
     }
 
@@ -168,17 +174,11 @@ impl<'a> Evaluator<'a> {
         name: &Ident,
     ) -> Result<&'v Value, Box<Diagnostic>> {
         match base {
-            Value::Object(object) => object.get(&name.name).ok_or_else(|| {
-                self.error(name.span, format!("field {:?} does not exist", name.name))
-            }),
-            other => Err(self.error_on(
-                base_expr,
-                &format!(
-                    "cannot access field {:?} on value of type {}",
-                    name.name,
-                    other.value_type()
-                ),
-            )),
+            Value::Object(object) => match object.get(&name.name) {
+                Some(value) => Ok(value),
+                None => Err(self.missing_field(name)),
+            },
+            other => Err(self.not_an_object(other, base_expr, name)),
         }
     }
 
@@ -190,67 +190,39 @@ impl<'a> Evaluator<'a> {
         key: &Value,
         key_expr: &Expr,
     ) -> Result<&'v Value, Box<Diagnostic>> {
-        match base {
-            Value::Array(elements) => {
-                let Value::Number(number) = key else {
-                    let message = format!("should be number, got {}", key.value_type());
-                    return Err(self.error_on(key_expr, &message));
-                };
+        match (base, key) {
+            (Value::Array(elements), Value::Number(number)) => {
                 let position = truncate_index(*number);
-                usize::try_from(position)
-                    .ok()
-                    .and_then(|i| elements.get(i))
-                    .ok_or_else(|| {
-                        let message = format!(
-                            "index {position} is out of range of array with length {}",
-                            elements.len()
-                        );
-                        self.error_on(key_expr, &message)
-                    })
-            }
-            Value::Object(object) => match key {
-                // A missing key yields null.
-                Value::String(name) => Ok(object.get(name).unwrap_or(&NULL)),
-                other => {
-                    let message = format!("should be string, got {}", other.value_type());
-                    Err(self.error_on(key_expr, &message))
+                match usize::try_from(position).ok().and_then(|i| elements.get(i)) {
+                    Some(element) => Ok(element),
+                    None => Err(self.out_of_range(position, elements.len(), key_expr)),
                 }
-            },
-            other => {
-                let message = format!("expected object or array, got {}", other.value_type());
-                Err(self.error_on(base_expr, &message))
             }
+            (Value::Array(_), other) => Err(self.type_error_on(key_expr, "number", other)),
+            // A missing key yields null.
+            (Value::Object(object), Value::String(name)) => Ok(object.get(name).unwrap_or(&NULL)),
+            (Value::Object(_), other) => Err(self.type_error_on(key_expr, "string", other)),
+            (other, _) => Err(self.not_indexable(other, base_expr)),
         }
     }
 
     /// `func(args)` (syntax §4.5, §7 intro).
+    #[inline(never)]
     fn call(&self, func: &Expr, args: &[Expr], depth: usize) -> EvalResult {
         let function = match self.eval_at(func, depth)? {
             Value::Function(function) => function,
-            other => {
-                let message = format!("should be function, got {}", other.value_type());
-                return Err(self.error_on(func, &message));
-            }
+            other => return Err(self.type_error_on(func, "function", &other)),
         };
         let mut values = Vec::with_capacity(args.len());
         for arg in args {
             values.push(self.eval_at(arg, depth)?);
         }
-        (function.call)(&values).map_err(|error| match error {
-            FunctionError::Argument {
-                index,
-                path,
-                message,
-            } => match args.get(index) {
-                Some(arg) => Box::new(self.error_at(arg, &path, &message)),
-                None => self.error_on(func, &message),
-            },
-            FunctionError::Call(message) => self.error_on(func, &message),
-        })
+        (function.call)(&values).map_err(|error| self.function_error(error, func, args))
     }
 
     /// A binary expression and every binary expression down its left spine, evaluated
     /// iteratively so that long chains (`a + b + c + …`) do not deepen the recursion.
+    #[inline(never)]
     fn binary_chain(&self, expr: &Expr, depth: usize) -> EvalResult {
         let mut spine = Vec::new();
         let mut leftmost = expr;
@@ -284,27 +256,131 @@ impl<'a> Evaluator<'a> {
         depth: usize,
     ) -> EvalResult {
         if matches!(op, BinaryOp::And | BinaryOp::Or) {
-            // D2: the left operand is checked first and may decide the result alone.
-            if let Some(message) = operators::operand_type_error(op, &lhs) {
-                return Err(self.error_on(lhs_expr, &message));
-            }
-            let decided = matches!((op, &lhs), (BinaryOp::And, Value::Bool(false)))
-                || matches!((op, &lhs), (BinaryOp::Or, Value::Bool(true)));
-            if decided {
-                return Ok(lhs);
-            }
-            let rhs = self.eval_at(rhs_expr, depth)?;
-            if let Some(message) = operators::operand_type_error(op, &rhs) {
-                return Err(self.error_on(rhs_expr, &message));
-            }
-            return Ok(rhs);
+            return self.logical(op, lhs_expr, lhs, rhs_expr, depth);
         }
         let rhs = self.eval_at(rhs_expr, depth)?;
-        operators::binary(op, lhs, rhs).map_err(|e| match e {
-            OpError::Lhs(message) => self.error_on(lhs_expr, &message),
-            OpError::Rhs(message) => self.error_on(rhs_expr, &message),
+        operators::binary(op, lhs, rhs).map_err(|e| self.op_error(e, lhs_expr, op_span, rhs_expr))
+    }
+
+    /// `&&` and `||`, short-circuiting (D2): the left operand is checked first and may decide
+    /// the result alone; otherwise the result is the right operand, which must be a bool too.
+    #[inline(never)]
+    fn logical(
+        &self,
+        op: BinaryOp,
+        lhs_expr: &Expr,
+        lhs: Value,
+        rhs_expr: &Expr,
+        depth: usize,
+    ) -> EvalResult {
+        match (op, &lhs) {
+            (BinaryOp::And, Value::Bool(false)) | (BinaryOp::Or, Value::Bool(true)) => Ok(lhs),
+            (_, Value::Bool(_)) => match self.eval_at(rhs_expr, depth)? {
+                rhs @ Value::Bool(_) => Ok(rhs),
+                rhs => Err(self.operand_error(op, &rhs, rhs_expr)),
+            },
+            _ => Err(self.operand_error(op, &lhs, lhs_expr)),
+        }
+    }
+
+    // ---- diagnostics ----
+
+    #[cold]
+    #[inline(never)]
+    fn error(&self, span: Span, message: impl Into<String>) -> Box<Diagnostic> {
+        Box::new(Diagnostic::error(self.src, span, message))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn error_on(&self, expr: &Expr, message: &str) -> Box<Diagnostic> {
+        Box::new(self.error_at(expr, &ValuePath::root(), message))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&self, expr: &Expr) -> Box<Diagnostic> {
+        self.error(expr.span, "expression nested too deeply")
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_identifier(&self, ident: &Ident) -> Box<Diagnostic> {
+        self.error(
+            ident.span,
+            format!("identifier {:?} does not exist", ident.name),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn missing_field(&self, name: &Ident) -> Box<Diagnostic> {
+        self.error(name.span, format!("field {:?} does not exist", name.name))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn not_an_object(&self, base: &Value, base_expr: &Expr, name: &Ident) -> Box<Diagnostic> {
+        let message = format!(
+            "cannot access field {:?} on value of type {}",
+            name.name,
+            base.value_type()
+        );
+        self.error_on(base_expr, &message)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn not_indexable(&self, base: &Value, base_expr: &Expr) -> Box<Diagnostic> {
+        let message = format!("expected object or array, got {}", base.value_type());
+        self.error_on(base_expr, &message)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn out_of_range(&self, position: i128, len: usize, key_expr: &Expr) -> Box<Diagnostic> {
+        let message = format!("index {position} is out of range of array with length {len}");
+        self.error_on(key_expr, &message)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn type_error_on(&self, expr: &Expr, want: &str, got: &Value) -> Box<Diagnostic> {
+        self.error_on(expr, &format!("should be {want}, got {}", got.value_type()))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn operand_error(&self, op: BinaryOp, operand: &Value, expr: &Expr) -> Box<Diagnostic> {
+        let message = operators::operand_type_error(op, operand).unwrap_or_default();
+        self.error_on(expr, &message)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn function_error(&self, error: FunctionError, func: &Expr, args: &[Expr]) -> Box<Diagnostic> {
+        match error {
+            FunctionError::Argument {
+                index,
+                path,
+                message,
+            } => match args.get(index) {
+                Some(arg) => Box::new(self.error_at(arg, &path, &message)),
+                // A function naming an argument it was not given: report it at the callee.
+                None => self.error_on(func, &message),
+            },
+            FunctionError::Call(message) => self.error_on(func, &message),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn op_error(&self, error: OpError, lhs: &Expr, op_span: Span, rhs: &Expr) -> Box<Diagnostic> {
+        match error {
+            OpError::Lhs(message) => self.error_on(lhs, &message),
+            OpError::Rhs(message) => self.error_on(rhs, &message),
             OpError::Operator(message) => self.error(op_span, message),
-        })
+        }
     }
 }
 
