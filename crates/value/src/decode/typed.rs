@@ -50,6 +50,7 @@ use super::body::{DecodedBlock, DecodedBody, decode_body, validation_diagnostics
 use super::errors::{ArgErrors, ArgPath};
 use super::schema::{AttrSpec, BlockBody, BlockSpec, Cardinality, Presence, Schema};
 use super::ty::{Type, conform};
+use crate::api_json;
 use crate::convert::{self, ConvertError};
 use crate::duration::Duration;
 use crate::eval::Evaluator;
@@ -795,6 +796,24 @@ impl EncodedBody {
     /// Whether the body has no statement.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The body as the HTTP API shows it (runtime §10.2): an array of statements, secrets
+    /// shown as `(secret)`.
+    pub fn to_api_json(&self) -> serde_json::Value {
+        serde_json::Value::Array(self.statements_json())
+    }
+
+    fn statements_json(&self) -> Vec<serde_json::Value> {
+        self.0
+            .iter()
+            .map(|stmt| match stmt {
+                EncodedStmt::Attr { name, value } => api_json::encode_attribute(name, value),
+                EncodedStmt::Block { name, label, body } => {
+                    api_json::encode_block(name, label.as_deref(), body.statements_json())
+                }
+            })
+            .collect()
     }
 
     /// The attributes as an object (for exports, which are always attributes).
