@@ -856,3 +856,80 @@ pub fn decode_arguments_body<A: Arguments>(
         .map_err(|e| validation_diagnostics(&e, body, enclosing, src))?;
     Ok(args)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Endpoint {
+        url: String,
+        timeout: Duration,
+        auth: Option<Auth>,
+    }
+
+    impl Default for Endpoint {
+        fn default() -> Self {
+            Self { url: String::new(), timeout: Duration::from_nanos(10), auth: None }
+        }
+    }
+
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct Auth {
+        password: Option<Secret>,
+    }
+
+    impl Arguments for Endpoint {
+        fn fields<V: FieldVisitor<Self>>(v: &mut V) {
+            v.required("url", |s| &mut s.url);
+            v.optional("timeout", |s| &mut s.timeout);
+            v.block("auth", |s| &mut s.auth);
+        }
+    }
+
+    impl Arguments for Auth {
+        fn fields<V: FieldVisitor<Self>>(v: &mut V) {
+            v.optional("password", |s| &mut s.password);
+        }
+    }
+
+    fn attr(value: Value) -> super::super::body::DecodedAttr {
+        super::super::body::DecodedAttr { value, span: Span::default() }
+    }
+
+    #[test]
+    fn one_field_list_gives_schema_decoding_and_encoding() {
+        let schema = Endpoint::schema();
+        assert_eq!(schema.attrs.len(), 2);
+        assert_eq!(schema.nested("auth").map(|b| b.cardinality), Some(Cardinality::Single));
+
+        let mut auth = DecodedBody::default();
+        auth.attrs.insert("password".into(), attr(Value::string("pw")));
+        let mut body = DecodedBody::default();
+        body.attrs.insert("url".into(), attr(Value::string("http://x")));
+        body.blocks.insert(
+            "auth".into(),
+            vec![DecodedBlock { label: None, body: auth, span: Span::default() }],
+        );
+        let decoded = Endpoint::from_decoded(&body).expect("decodes");
+        assert_eq!(decoded.url, "http://x");
+        assert_eq!(decoded.timeout, Duration::from_nanos(10));
+        assert_eq!(
+            decoded.auth.as_ref().and_then(|a| a.password.as_ref()).map(Secret::expose),
+            Some("pw")
+        );
+
+        let encoded = decoded.to_body();
+        assert_eq!(encoded.get("url"), Some(&Value::string("http://x")));
+        assert_eq!(encoded.get("timeout"), None);
+        assert_eq!(encoded.blocks("auth").count(), 1);
+    }
+
+    #[test]
+    fn a_value_that_does_not_fit_names_its_field() {
+        let mut body = DecodedBody::default();
+        body.attrs.insert("url".into(), attr(Value::Array(vec![])));
+        let errors = Endpoint::from_decoded(&body).expect_err("mismatch");
+        assert_eq!(errors.to_string(), "url: should be string, got array");
+    }
+}
