@@ -273,7 +273,7 @@ fn decode_in<A: Arguments>(text: &str, scope: &Scope) -> Result<A, Vec<String>> 
         "test config does not parse: {diagnostics:?}"
     );
     let Some(Stmt::Block(block)) = file.body.stmts.first() else {
-        panic!("no block in test config")
+        return Err(vec!["the test config holds no block".to_owned()]);
     };
     let eval = Evaluator::new(&src, scope);
     decode_arguments::<A>(block, &eval).map_err(|mut ds| {
@@ -398,7 +398,7 @@ fn every_problem_of_a_body_is_reported_at_once() {
 			username = 5
 			pass     = "p"
 		}
-		basic_auth { }
+		basic_auth { user = "x" }
 	}
 	endpoint { }
 	external_labels = {}
@@ -419,7 +419,8 @@ fn every_problem_of_a_body_is_reported_at_once() {
             r#"main.alloy:7:3-7:25: unrecognized attribute name "bogus""#,
             r#"main.alloy:8:3-8:18: block "basic_auth" does not support specifying labels"#,
             r#"main.alloy:10:4-10:17: unrecognized attribute name "pass""#,
-            r#"main.alloy:12:3-12:16: block "basic_auth" may only be specified once"#,
+            r#"main.alloy:12:3-12:27: block "basic_auth" may only be specified once"#,
+            r#"main.alloy:12:16-12:25: unrecognized attribute name "user""#,
             r#"main.alloy:14:2-14:13: missing required attribute "url""#,
             r#"main.alloy:16:2-16:21: attribute "external_labels" may only be provided once"#,
             r#"main.alloy:17:2-17:10: unrecognized block name "queue""#,

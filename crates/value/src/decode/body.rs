@@ -6,8 +6,8 @@
 //!   evaluation error in one attribute does not hide a type error in the next.
 //! - An attribute whose evaluation or conversion failed still counts as written, so it never
 //!   also produces `missing required attribute`.
-//! - Repeated single blocks are reported at every extra instance (the spec's "second block");
-//!   a fixed-count block with the wrong count is reported once, at its first instance, and still
+//! - Repeated single blocks are reported at every extra instance (the spec's "second block"),
+//!   whose contents are still checked but not kept; a fixed-count block with the wrong count is reported once, at its first instance, and still
 //!   decoded. The body of a block with a label problem is decoded too.
 //! - Missing required entries span the enclosing block (Alloy reports them without a position;
 //!   D4).
@@ -204,6 +204,8 @@ impl BodyDecoder<'_, '_, '_> {
                                 block.span(),
                                 format!("block {name:?} may only be specified once"),
                             );
+                            // Still decoded, for the problems inside it (D5), but not kept.
+                            self.nested_block(block, &name, spec);
                             continue;
                         }
                         Cardinality::Exactly(k) if this == 0 && total != k => {

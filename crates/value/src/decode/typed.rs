@@ -66,7 +66,8 @@ pub trait ArgValue: Clone + PartialEq + Send + Sync + 'static {
     /// values are converted by the rules of §6.2 (so this also decodes raw values).
     fn from_value(value: &Value) -> Result<Self, ConvertError>;
 
-    /// The canonical value, for the API and for comparison.
+    /// The value the API shows for it ([`Arguments::to_body`]). A wrapper type may redact here,
+    /// e.g. header values that hold credentials.
     fn to_value(&self) -> Value;
 }
 
@@ -870,7 +871,11 @@ mod tests {
 
     impl Default for Endpoint {
         fn default() -> Self {
-            Self { url: String::new(), timeout: Duration::from_nanos(10), auth: None }
+            Self {
+                url: String::new(),
+                timeout: Duration::from_nanos(10),
+                auth: None,
+            }
         }
     }
 
@@ -894,28 +899,44 @@ mod tests {
     }
 
     fn attr(value: Value) -> super::super::body::DecodedAttr {
-        super::super::body::DecodedAttr { value, span: Span::default() }
+        super::super::body::DecodedAttr {
+            value,
+            span: Span::default(),
+        }
     }
 
     #[test]
     fn one_field_list_gives_schema_decoding_and_encoding() {
         let schema = Endpoint::schema();
         assert_eq!(schema.attrs.len(), 2);
-        assert_eq!(schema.nested("auth").map(|b| b.cardinality), Some(Cardinality::Single));
+        assert_eq!(
+            schema.nested("auth").map(|b| b.cardinality),
+            Some(Cardinality::Single)
+        );
 
         let mut auth = DecodedBody::default();
-        auth.attrs.insert("password".into(), attr(Value::string("pw")));
+        auth.attrs
+            .insert("password".into(), attr(Value::string("pw")));
         let mut body = DecodedBody::default();
-        body.attrs.insert("url".into(), attr(Value::string("http://x")));
+        body.attrs
+            .insert("url".into(), attr(Value::string("http://x")));
         body.blocks.insert(
             "auth".into(),
-            vec![DecodedBlock { label: None, body: auth, span: Span::default() }],
+            vec![DecodedBlock {
+                label: None,
+                body: auth,
+                span: Span::default(),
+            }],
         );
         let decoded = Endpoint::from_decoded(&body).expect("decodes");
         assert_eq!(decoded.url, "http://x");
         assert_eq!(decoded.timeout, Duration::from_nanos(10));
         assert_eq!(
-            decoded.auth.as_ref().and_then(|a| a.password.as_ref()).map(Secret::expose),
+            decoded
+                .auth
+                .as_ref()
+                .and_then(|a| a.password.as_ref())
+                .map(Secret::expose),
             Some("pw")
         );
 
