@@ -13,9 +13,9 @@
 //!   from a schema); [`encode_object_in_order`] keeps the order it is given, for objects decoded
 //!   from a schema type, whose field order the API keeps.
 
+use ferroalloy_syntax::quote::quote as go_quote;
 use serde_json::{Map, Value as Json};
 
-use crate::stdlib::string_format::go_quote;
 use crate::value::{Capsule, Number, Value};
 
 /// Encode a value for the HTTP API (runtime §10.2): `{"type": ..., "value": ...}`, objects as

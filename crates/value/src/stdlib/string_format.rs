@@ -22,6 +22,8 @@
 //! - The messages of failures of the call carry no `string.format:` prefix: the evaluator reports
 //!   them as `<callee> <message>` (§4.5), which already names the function.
 
+use ferroalloy_syntax::quote::{is_print, quote};
+
 use crate::number_format::{FloatFormat, float_to_text, format_float};
 use crate::value::{Capsule, FunctionError, Number, Value, ValuePath, ValueType};
 
@@ -64,19 +66,6 @@ pub fn string_format(args: &[Value]) -> Result<Value, FunctionError> {
     sprintf(&format, &operands)
         .map(Value::String)
         .map_err(FunctionError::Call)
-}
-
-/// Quote `text` as Go's `strconv.Quote` does (syntax §2.5 "Quoting"): double quotes, `\"` and
-/// `\\`, `\a \b \f \n \r \t \v`, other non-printable characters as `\xHH` (below U+0080),
-/// `\uHHHH` or `\UHHHHHHHH`, printable Unicode as itself.
-pub fn go_quote(text: &str) -> String {
-    quote(text, false)
-}
-
-/// Quote `text` like [`go_quote`] but escape every non-ASCII character too (Go's
-/// `strconv.QuoteToASCII`, used by `%+q`).
-pub fn go_quote_ascii(text: &str) -> String {
-    quote(text, true)
 }
 
 /// The format argument as text (§6.2 string conversion).
@@ -483,9 +472,9 @@ fn fmt_q(out: &mut String, s: &str, spec: &Spec) {
     if spec.sharp && can_backquote(s) {
         pad(out, &format!("`{s}`"), spec);
     } else if spec.plus {
-        pad(out, &quote(s, true), spec);
+        pad(out, &quote_ascii(s), spec);
     } else {
-        pad(out, &quote(s, false), spec);
+        pad(out, &quote(s), spec);
     }
 }
 
@@ -695,23 +684,8 @@ fn can_backquote(s: &str) -> bool {
     })
 }
 
-/// Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
-fn is_print(c: char) -> bool {
-    let code = u32::from(c);
-    if code < 0x80 {
-        return (0x20..0x7f).contains(&code);
-    }
-    if code <= 0xFF {
-        return code >= 0xA1 && code != 0xAD;
-    }
-    // Rust's debug escaping leaves exactly the printable characters (same classes as Go's table)
-    // alone; a leading `a` keeps combining marks from being escaped as the first character.
-    let probe: String = ['a', c].iter().collect();
-    probe.escape_debug().count() == 2
-}
-
-/// Go's `strconv.Quote` / `QuoteToASCII`.
-fn quote(text: &str, ascii_only: bool) -> String {
+/// Go's `strconv.QuoteToASCII` (`%+q`): [`quote`] with every non-ASCII character escaped too.
+fn quote_ascii(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
@@ -720,7 +694,7 @@ fn quote(text: &str, ascii_only: bool) -> String {
             out.push(c);
             continue;
         }
-        if is_print(c) && (!ascii_only || c.is_ascii()) {
+        if is_print(c) && c.is_ascii() {
             out.push(c);
             continue;
         }
