@@ -719,3 +719,97 @@ fn map_bodied_blocks_reject_nested_blocks() {
     assert_eq!(labels.get("a"), Some(&Value::string("1")));
     assert_eq!(labels.get("b"), Some(&Value::string("x")));
 }
+
+#[test]
+fn secret_optional_secrets_are_accepted_by_secret_arguments() {
+    let args: WriteArguments = decode(
+        "pyroscope.write \"w\" {\n\tendpoint {\n\t\turl = \"http://a\"\n\t\tbearer_token = local.file.pw.content + \"/suffix\"\n\t}\n}",
+    )
+    .expect("decodes");
+    assert_eq!(
+        args.endpoint[0].bearer_token.as_ref().map(Secret::expose),
+        Some("hunter2/suffix")
+    );
+}
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Statements built from the schema's names, unknown names and values of every type.
+    fn statement() -> impl Strategy<Value = String> {
+        let name = prop::sample::select(vec![
+            "url",
+            "name",
+            "remote_timeout",
+            "headers",
+            "max_backoff_retries",
+            "bearer_token",
+            "basic_auth",
+            "endpoint",
+            "external_labels",
+            "username",
+            "password",
+            "password_file",
+            "bogus",
+            "a.b",
+        ]);
+        let value = prop::sample::select(vec![
+            "1",
+            "-1",
+            "1.5",
+            "\"10s\"",
+            "\"http://x\"",
+            "null",
+            "true",
+            "[1, \"a\"]",
+            "{a = 1}",
+            "{\"k\" = \"v\"}",
+            "local.file.pw.content",
+            "pyroscope.write.default.receiver",
+            "1 / 0",
+            "missing",
+            "\"1d\"",
+            "99999999999999999999",
+        ]);
+        let label = prop::option::of(prop::sample::select(vec!["\"l\"", "\"\""]));
+        prop_oneof![
+            (name.clone(), value).prop_map(|(n, v)| format!("{n} = {v}")),
+            (name, label).prop_map(|(n, l)| match l {
+                Some(l) => format!("{n} {l} {{ url = \"http://a\" }}"),
+                None => format!("{n} {{ url = \"http://a\" }}"),
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_any_body_reports_or_succeeds(stmts in prop::collection::vec(statement(), 0..12)) {
+            let text = format!("pyroscope.write \"w\" {{\n\t{}\n}}", stmts.join("\n\t"));
+            let src = SourceFile::new("main.alloy", text.as_str());
+            let (file, diagnostics) = parse_file(&src);
+            prop_assume!(!diagnostics.has_errors());
+            let Some(Stmt::Block(block)) = file.body.stmts.first() else {
+                return Err(TestCaseError::fail("no block"));
+            };
+            let scope = test_scope();
+            let eval = Evaluator::new(&src, &scope);
+            match decode_arguments::<WriteArguments>(block, &eval) {
+                Ok(args) => {
+                    // What decodes encodes, and required entries are always there.
+                    let body = args.to_body();
+                    for endpoint in body.blocks("endpoint") {
+                        prop_assert!(endpoint.get("url").is_some());
+                    }
+                }
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    for d in &errors {
+                        prop_assert!(d.start.offset <= text.len());
+                        prop_assert!(!d.message.is_empty());
+                    }
+                }
+            }
+        }
+    }
+}
