@@ -58,8 +58,8 @@ struct EndpointOptions {
     min_backoff_period: Duration,
     max_backoff_period: Duration,
     max_backoff_retries: u32,
-    bearer_token: Option<Secret>,
-    basic_auth: Option<BasicAuth>,
+    /// The shared HTTP client settings, written directly in the `endpoint` block.
+    client: HttpClientConfig,
 }
 
 impl Default for EndpointOptions {
@@ -72,8 +72,7 @@ impl Default for EndpointOptions {
             min_backoff_period: Duration::from_nanos(500_000_000),
             max_backoff_period: secs(300),
             max_backoff_retries: 10,
-            bearer_token: None,
-            basic_auth: None,
+            client: HttpClientConfig::default(),
         }
     }
 }
@@ -87,12 +86,15 @@ impl Arguments for EndpointOptions {
         v.optional("min_backoff_period", |s| &mut s.min_backoff_period);
         v.optional("max_backoff_period", |s| &mut s.max_backoff_period);
         v.optional("max_backoff_retries", |s| &mut s.max_backoff_retries);
-        v.optional("bearer_token", |s| &mut s.bearer_token);
-        v.block("basic_auth", |s| &mut s.basic_auth);
+        v.squash(|s| &mut s.client);
     }
 
     fn validate(&self) -> Result<(), ArgErrors> {
         let mut errors = ArgErrors::new();
+        errors.nest("", self.client.validate());
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
             errors.push(
                 "url",
@@ -104,8 +106,48 @@ impl Arguments for EndpointOptions {
                 "min_backoff_period must not exceed max_backoff_period",
             );
         }
+        errors.into_result()
+    }
+}
+
+/// Settings shared by every HTTP client block (squashed into their host block).
+#[derive(Clone, Debug, PartialEq)]
+struct HttpClientConfig {
+    bearer_token: Option<Secret>,
+    enable_http2: bool,
+    http_headers: IndexMap<String, Vec<Secret>>,
+    basic_auth: Option<BasicAuth>,
+}
+
+impl Default for HttpClientConfig {
+    fn default() -> Self {
+        Self {
+            bearer_token: None,
+            enable_http2: true,
+            http_headers: IndexMap::new(),
+            basic_auth: None,
+        }
+    }
+}
+
+impl Arguments for HttpClientConfig {
+    fn fields<V: FieldVisitor<Self>>(v: &mut V) {
+        v.optional("bearer_token", |s| &mut s.bearer_token);
+        v.optional("enable_http2", |s| &mut s.enable_http2);
+        v.optional("http_headers", |s| &mut s.http_headers);
+        v.block("basic_auth", |s| &mut s.basic_auth);
+    }
+
+    fn validate(&self) -> Result<(), ArgErrors> {
+        let mut errors = ArgErrors::new();
         if let Some(auth) = &self.basic_auth {
             errors.nest("basic_auth", auth.validate());
+        }
+        if errors.is_empty() && self.bearer_token.is_some() && self.basic_auth.is_some() {
+            errors.push(
+                "",
+                "at most one of basic_auth and bearer_token must be configured",
+            );
         }
         errors.into_result()
     }
@@ -333,7 +375,11 @@ fn decodes_repeated_blocks_nested_blocks_maps_durations_and_secrets() {
         primary.headers.get("X-Scope-OrgID").map(String::as_str),
         Some("tenant-1")
     );
-    let auth = primary.basic_auth.as_ref().expect("basic_auth decoded");
+    let auth = primary
+        .client
+        .basic_auth
+        .as_ref()
+        .expect("basic_auth decoded");
     assert_eq!(auth.username, "user");
     assert_eq!(auth.password.as_ref().map(Secret::expose), Some("hunter2"));
     // Unwritten attributes keep the defaults of the endpoint block.
@@ -351,10 +397,11 @@ fn decodes_repeated_blocks_nested_blocks_maps_durations_and_secrets() {
         "numeric text converts to a number (§6.2)"
     );
     assert_eq!(
-        local.bearer_token.as_ref().map(Secret::expose),
+        local.client.bearer_token.as_ref().map(Secret::expose),
         Some("token")
     );
-    assert_eq!(local.basic_auth, None);
+    assert_eq!(local.client.basic_auth, None);
+    assert!(local.client.enable_http2, "the squashed default");
 }
 
 #[test]
@@ -381,7 +428,7 @@ fn null_assigns_the_zero_value_not_the_default() {
     assert_eq!(endpoint.remote_timeout, Duration::ZERO);
     assert_eq!(endpoint.max_backoff_retries, 0);
     assert!(endpoint.headers.is_empty());
-    assert_eq!(endpoint.bearer_token, None);
+    assert_eq!(endpoint.client.bearer_token, None);
 }
 
 #[test]
@@ -497,23 +544,32 @@ fn validate_errors_point_at_the_argument_their_path_names() {
     let errors = decode::<WriteArguments>(
         r#"pyroscope.write "default" {
 	endpoint {
-		url = "http://a"
+		url = "ftp://b"
 	}
 	endpoint {
-		url = "ftp://b"
+		url = "ftp://c"
 		basic_auth {
 			password      = "p"
 			password_file = "/f"
 		}
 	}
+	endpoint {
+		url          = "http://d"
+		bearer_token = "t"
+		basic_auth {
+			username = "u"
+		}
+	}
 }"#,
     )
     .expect_err("fails");
+    // Per block, the first failing rule: the second endpoint reports its client settings only.
     assert_eq!(
         errors,
         [
-            r#"main.alloy:6:3-6:17: url must use http or https, got "ftp://b""#,
+            r#"main.alloy:3:3-3:17: url must use http or https, got "ftp://b""#,
             "main.alloy:9:4-9:23: at most one of password and password_file must be set",
+            "main.alloy:12:2-18:2: at most one of basic_auth and bearer_token must be configured",
         ]
     );
 
@@ -583,6 +639,18 @@ fn schemas_derive_from_the_field_types() {
             max: u32::MAX.into()
         })
     );
+    // Squashed client settings are attributes and blocks of the endpoint itself.
+    assert_eq!(
+        schema
+            .attr("http_headers")
+            .map(|a| a.ty.to_string())
+            .as_deref(),
+        Some("map(list(secret))")
+    );
+    assert_eq!(
+        schema.attr("bearer_token").map(|a| &a.ty),
+        Some(&Type::optional(Type::Secret))
+    );
     let auth = schema.nested("basic_auth").expect("basic_auth");
     assert_eq!(
         (auth.cardinality, auth.labelled, auth.presence),
@@ -640,6 +708,15 @@ fn encoding_omits_optional_arguments_equal_to_their_default() {
     assert_eq!(
         body, expected,
         "remote_timeout equals its default and is omitted"
+    );
+    let mut no_http2 = args.clone();
+    no_http2.endpoint[0].client.enable_http2 = false;
+    let encoded = no_http2.to_body();
+    let endpoint = encoded.blocks("endpoint").next().expect("endpoint");
+    assert_eq!(
+        endpoint.get("enable_http2"),
+        Some(&Value::Bool(false)),
+        "squashed fields sit in the block"
     );
     let string = |s: &str| serde_json::json!({"type": "string", "value": s});
     assert_eq!(
@@ -727,7 +804,11 @@ fn secret_optional_secrets_are_accepted_by_secret_arguments() {
     )
     .expect("decodes");
     assert_eq!(
-        args.endpoint[0].bearer_token.as_ref().map(Secret::expose),
+        args.endpoint[0]
+            .client
+            .bearer_token
+            .as_ref()
+            .map(Secret::expose),
         Some("hunter2/suffix")
     );
 }

@@ -30,6 +30,8 @@
 //!   them from a clone of the arguments (encoding for the API is rare and arguments are small).
 //! - A present nested block is decoded from *its* type's `Default`; an absent one keeps the
 //!   parent's default for that field (Alloy's rule).
+//! - [`FieldVisitor::squash`] embeds another argument type's fields in the same body (Alloy's
+//!   `squash`), so shared settings such as the HTTP client block are written once and reused.
 //! - `attr = null` assigns the zero value of the field's type (§6.1): `""`, `0`, an empty list,
 //!   `None` for an `Option`. Capsule fields have no zero value: write them as `Option<…>` or
 //!   `Vec<…>`; a bare capsule attribute set to `null` is an error.
@@ -542,6 +544,12 @@ pub trait FieldVisitor<S> {
         field: fn(&mut S) -> &mut B,
     );
 
+    /// Embed the fields of another argument type in this body, as Alloy's `squash` does (the
+    /// HTTP client settings sit directly in `pyroscope.write`'s `endpoint` block). The embedded
+    /// fields' defaults are those of this type's `Default`; this type's `validate` calls the
+    /// embedded type's (`errors.nest("", self.client.validate())`).
+    fn squash<T: Arguments>(&mut self, field: fn(&mut S) -> &mut T);
+
     /// A required attribute.
     fn required<T: ArgValue>(&mut self, name: &'static str, field: fn(&mut S) -> &mut T) {
         self.attr(name, Presence::Required, field);
@@ -657,6 +665,10 @@ impl<S> FieldVisitor<S> for SchemaVisitor {
             body: BlockBody::Schema(B::Body::schema()),
         });
     }
+
+    fn squash<T: Arguments>(&mut self, _: fn(&mut S) -> &mut T) {
+        T::fields(self);
+    }
 }
 
 struct DecodeVisitor<'a, S> {
@@ -695,6 +707,18 @@ impl<S> FieldVisitor<S> for DecodeVisitor<'_, S> {
             Err(e) => self.errors.nest(name, Err(e)),
         }
     }
+
+    fn squash<T: Arguments>(&mut self, field: fn(&mut S) -> &mut T) {
+        let slot = field(&mut self.target);
+        let mut inner = DecodeVisitor {
+            body: self.body,
+            target: std::mem::take(slot),
+            errors: ArgErrors::new(),
+        };
+        T::fields(&mut inner);
+        *slot = inner.target;
+        self.errors.0.extend(inner.errors.0);
+    }
 }
 
 struct EncodeVisitor<S> {
@@ -726,6 +750,16 @@ impl<S> FieldVisitor<S> for EncodeVisitor<S> {
         if presence == Presence::Required || *current != *field(&mut self.default) {
             current.encode(name, &mut self.out);
         }
+    }
+
+    fn squash<T: Arguments>(&mut self, field: fn(&mut S) -> &mut T) {
+        let mut inner = EncodeVisitor {
+            current: field(&mut self.current).clone(),
+            default: field(&mut self.default).clone(),
+            out: std::mem::take(&mut self.out),
+        };
+        T::fields(&mut inner);
+        self.out = inner.out;
     }
 }
 
