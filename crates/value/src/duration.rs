@@ -8,14 +8,16 @@
 //!   with a `-` sign), the truncation of fraction digits below one nanosecond and the
 //!   floating-point step Go uses for fractions all match Go bit for bit;
 //! - the three error messages are Go's text, except that the input is quoted with the `%q`
-//!   rules of syntax §2.5 (printable Unicode as itself) where Go's `time` package escapes every
-//!   non-ASCII byte; the spec fixes `%q`.
+//!   rules of syntax §2.5 (`ferroalloy_syntax::quote`, printable Unicode as itself) where Go's
+//!   `time` package escapes every non-ASCII byte; the spec fixes `%q`.
 //!
 //! A [`Duration`] is signed, like Go's. [`Duration::to_std`] is the bridge to timers and refuses
 //! negative values.
 
 use std::fmt;
 use std::str::FromStr;
+
+use ferroalloy_syntax::quote::quote;
 
 /// A Go-compatible signed duration in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -317,47 +319,4 @@ fn split_frac(v: u64, prec: u32) -> (u64, String) {
     }
     let digits = format!("{frac:0width$}", width = prec as usize);
     (whole, format!(".{}", digits.trim_end_matches('0')))
-}
-
-/// Quote `s` like Go's `%q` (syntax §2.5): double quotes, `\"` and `\\`, the C escapes,
-/// `\xHH` / `\uHHHH` / `\UHHHHHHHH` for other non-printable characters.
-pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{07}' => out.push_str("\\a"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{0b}' => out.push_str("\\v"),
-            c if is_printable(c) => out.push(c),
-            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// An approximation of Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and
-/// the ASCII space; not controls, other spaces, format characters or private-use code points.
-fn is_printable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    let cp = c as u32;
-    let format_or_private = matches!(cp,
-        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x180E | 0x200B..=0x200F
-        | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
-        | 0xE000..=0xF8FF | 0xF0000..=0x10FFFF | 0xFFFE | 0xFFFF);
-    !format_or_private
 }

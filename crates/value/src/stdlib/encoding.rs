@@ -269,7 +269,7 @@ fn hex_value(b: u8) -> Option<u8> {
 fn quote_bytes(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
     for chunk in bytes.utf8_chunks() {
-        let valid = crate::duration::quote(chunk.valid());
+        let valid = ferroalloy_syntax::quote::quote(chunk.valid());
         out.push_str(&valid[1..valid.len() - 1]);
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02x}"));

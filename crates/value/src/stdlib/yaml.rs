@@ -193,7 +193,7 @@ impl Builder {
                         if !explicit.insert(k.clone()) {
                             return Err(format!(
                                 "yaml: mapping key {} already defined",
-                                crate::duration::quote(&k)
+                                ferroalloy_syntax::quote::quote(&k)
                             ));
                         }
                         object.insert(k, value);
