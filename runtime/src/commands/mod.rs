@@ -1,0 +1,4 @@
+//! The subcommands of the `ferroalloy` binary.
+
+pub mod fmt;
+pub mod validate;

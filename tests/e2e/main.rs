@@ -1,0 +1,4 @@
+//! End-to-end tests: the real `ferroalloy` binary on real files.
+
+mod fmt;
+mod validate;
