@@ -101,9 +101,8 @@ fn number(n: Number) -> Json {
         Number::Uint(u) => Json::from(u),
         Number::Float(f) => {
             // Integral floats inside the i64 range are written as integers, like Go's encoder.
-            if f.fract() == 0.0
-                && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f)
-            {
+            let limit = 2f64.powi(63);
+            if f.fract() == 0.0 && (-limit..limit).contains(&f) {
                 #[allow(clippy::cast_possible_truncation)]
                 let i = f as i64;
                 return Json::from(i);

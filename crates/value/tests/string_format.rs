@@ -3,6 +3,13 @@
 //! `go_cases` was printed by Go's `fmt.Sprintf` for the same arguments), the ferroalloy rules
 //! for kinds and secrets, and the E4 errors.
 
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::approx_constant
+)]
+
 use std::collections::BTreeSet;
 
 use ferroalloy_value::stdlib::string_format::string_format;

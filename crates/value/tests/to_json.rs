@@ -2,6 +2,8 @@
 //! key order, escaping and number forms (expected outputs printed by Go's `json.Marshal` for the
 //! same map; `\b` and `\f` as Go 1.22 and later write them), and the E4 errors.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use ferroalloy_value::stdlib::to_json::to_json;
@@ -30,7 +32,7 @@ fn object(entries: Vec<(&str, Value)>) -> Value {
 }
 
 fn encode(value: Value) -> String {
-    match to_json(&[value.clone()]) {
+    match to_json(std::slice::from_ref(&value)) {
         Ok(Value::String(text)) => text,
         other => panic!("encoding.to_json({value:?}) = {other:?}, expected text"),
     }
