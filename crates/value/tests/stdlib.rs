@@ -956,6 +956,13 @@ fn json_decoding() {
         &ok("encoding.from_json", &[s("18446744073709551616")]),
         &f(18446744073709551616.0),
     );
+    // Correctly rounded, like Go's ParseFloat (serde_json's fast path is not, without
+    // `float_roundtrip`).
+    assert_same(
+        &ok("encoding.from_json", &[s("1.1543517405100283e-239")]),
+        &f(1.1543517405100283e-239),
+    );
+    assert_same(&ok("encoding.from_json", &[s("0.1")]), &f(0.1));
     let Value::Object(o) = ok("encoding.from_json", &[s(r#"{"z": 1, "a": 2}"#)]) else {
         panic!()
     };
