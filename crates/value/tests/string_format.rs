@@ -623,3 +623,26 @@ fn argument_errors_carry_no_path_for_top_level_arguments() {
         "verb %v cannot format a value of type array"
     );
 }
+
+proptest::proptest! {
+    /// Any format with any arguments returns (text or an error) without panicking (syntax §12).
+    #[test]
+    fn never_panics(
+        fmt in "[%\\[\\]0-9.+# vsqdboxXeEfFgGtcT*é-]{0,24}",
+        n in proptest::prelude::any::<i64>(),
+        f in proptest::prelude::any::<f64>(),
+        text in "\\PC{0,6}",
+    ) {
+        let argument_lists = [
+            vec![],
+            vec![Value::int(n)],
+            vec![Value::float(f), s(&text)],
+            vec![Value::Bool(n % 2 == 0), Value::Number(Number::Uint(n.unsigned_abs())), Value::Null],
+        ];
+        for args in argument_lists {
+            let mut all = vec![s(&fmt)];
+            all.extend(args);
+            let _ = format(&all);
+        }
+    }
+}
