@@ -5,16 +5,65 @@
 //! [`Arguments::fields`], through a [`FieldVisitor`]; each entry names the attribute or block and
 //! gives an accessor closure:
 //!
-//! ```ignore
-//! impl Arguments for EndpointOptions {
+//! ```
+//! use ferroalloy_syntax::{SourceFile, ast::Stmt, parser::parse_file};
+//! use ferroalloy_value::decode::{ArgErrors, Arguments, FieldVisitor, decode_arguments};
+//! use ferroalloy_value::duration::Duration;
+//! use ferroalloy_value::eval::{Evaluator, Scope};
+//! use ferroalloy_value::Secret;
+//!
+//! #[derive(Clone, Debug, PartialEq)]
+//! struct Endpoint {
+//!     url: String,
+//!     remote_timeout: Duration,
+//!     basic_auth: Option<BasicAuth>,
+//! }
+//!
+//! impl Default for Endpoint {
+//!     fn default() -> Self {
+//!         let ten_seconds = Duration::from_nanos(10_000_000_000);
+//!         Self { url: String::new(), remote_timeout: ten_seconds, basic_auth: None }
+//!     }
+//! }
+//!
+//! #[derive(Clone, Debug, Default, PartialEq)]
+//! struct BasicAuth {
+//!     username: String,
+//!     password: Option<Secret>,
+//! }
+//!
+//! impl Arguments for Endpoint {
 //!     fn fields<V: FieldVisitor<Self>>(v: &mut V) {
 //!         v.required("url", |s| &mut s.url);
 //!         v.optional("remote_timeout", |s| &mut s.remote_timeout);
-//!         v.optional("headers", |s| &mut s.headers);
 //!         v.block("basic_auth", |s| &mut s.basic_auth);
 //!     }
-//!     fn validate(&self) -> Result<(), ArgErrors> { /* pure checks */ Ok(()) }
+//!
+//!     fn validate(&self) -> Result<(), ArgErrors> {
+//!         if self.url.starts_with("http") { Ok(()) } else { Err(ArgErrors::one("url", "bad url")) }
+//!     }
 //! }
+//!
+//! impl Arguments for BasicAuth {
+//!     fn fields<V: FieldVisitor<Self>>(v: &mut V) {
+//!         v.optional("username", |s| &mut s.username);
+//!         v.optional("password", |s| &mut s.password);
+//!     }
+//! }
+//!
+//! let src = SourceFile::new("main.alloy", r#"endpoint {
+//!     url = "http://localhost:4040"
+//!     basic_auth {
+//!         username = "user"
+//!         password = "pw"
+//!     }
+//! }"#);
+//! let (file, _) = parse_file(&src);
+//! let Some(Stmt::Block(block)) = file.body.stmts.first() else { return };
+//! let scope = Scope::new();
+//! let args: Endpoint = decode_arguments(block, &Evaluator::new(&src, &scope)).unwrap();
+//! assert_eq!(args.remote_timeout.to_string(), "10s");
+//! assert_eq!(args.basic_auth.and_then(|a| a.password).map(|p| p.expose().to_owned()), Some("pw".into()));
 //! ```
 //!
 //! Design decisions (why not a derive macro or three hand-written lists):
