@@ -160,18 +160,16 @@ pub fn standard_library(env: EnvLookup) -> Object {
         "env",
         Value::Function(Function {
             name: "sys.env".into(),
-            call: sys_env.clone(),
+            call: sys_env,
         }),
     );
     root.insert("sys", Value::Object(sys_ns));
 
     // Each alias is the function it stands for under its own name.
     for (alias, target) in DEPRECATED_ALIASES {
-        let call = match target.split_once('.') {
-            Some(("sys", "env")) => Some(sys_env.clone()),
-            Some((ns, name)) => lookup(&root, ns, name),
-            None => None,
-        };
+        let call = target
+            .split_once('.')
+            .and_then(|(ns, name)| lookup(&root, ns, name));
         if let Some(call) = call {
             root.insert(
                 *alias,
