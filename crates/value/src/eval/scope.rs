@@ -35,6 +35,12 @@ impl Scope {
         }
     }
 
+    /// An empty scope over the standard library reading environment variables (`sys.env`)
+    /// through `env` instead of the process environment.
+    pub fn with_env(env: crate::stdlib::EnvLookup) -> Self {
+        Self::with_stdlib(crate::stdlib::standard_library(env))
+    }
+
     /// Replace the standard library seen behind the variables.
     pub fn set_stdlib(&mut self, stdlib: Object) {
         self.stdlib = Some(Arc::new(stdlib));
@@ -60,6 +66,17 @@ impl Scope {
         self.variables.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// The names of the variables, in definition order.
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.variables.keys().cloned()
+    }
+
+    /// The root names of the default standard library (namespaces such as `string`, root
+    /// functions, deprecated aliases, `constants`).
+    pub fn stdlib_names() -> impl Iterator<Item = String> {
+        default_stdlib().iter().map(|(name, _)| name.clone())
+    }
+
     /// The standard library behind the variables.
     pub fn stdlib(&self) -> &Object {
         match &self.stdlib {
@@ -77,6 +94,5 @@ impl Scope {
 /// The standard library over the process environment, built on first use.
 fn default_stdlib() -> &'static Object {
     static STDLIB: OnceLock<Object> = OnceLock::new();
-    // Pending the standard library module: an empty namespace.
-    STDLIB.get_or_init(Object::new)
+    STDLIB.get_or_init(|| crate::stdlib::standard_library(crate::stdlib::process_env()))
 }
