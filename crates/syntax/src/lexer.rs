@@ -29,9 +29,16 @@ use crate::token::{Token, TokenKind};
 
 const BOM: char = '\u{FEFF}';
 
+/// The most errors of one kind (lexical, syntax, invalid UTF-8) reported for one text; one more
+/// diagnostic says that later ones are not reported. Without a bound, a large binary file would
+/// make diagnostics many times its own size.
+pub const MAX_ERRORS: usize = 10_000;
+
 /// A streaming tokenizer over one [`SourceFile`]. [`Lexer::next_token`] returns the next token,
 /// comments and inserted terminators included, and keeps returning `EOF` once the input is
-/// exhausted. Lexical errors are collected and can be read or taken at any time.
+/// exhausted. Lexical errors are collected and can be read or taken at any time; after
+/// [`MAX_ERRORS`] of them, one `too many lexical errors; later ones are not reported` follows
+/// and the rest are dropped.
 #[derive(Debug)]
 pub struct Lexer<'a> {
     src: &'a SourceFile,
@@ -45,6 +52,8 @@ pub struct Lexer<'a> {
     /// Whether the next line break (or the end of input) becomes a `TERMINATOR`.
     insert_term: bool,
     diagnostics: Vec<Diagnostic>,
+    /// Lexical errors found so far, reported or not.
+    error_count: usize,
 }
 
 impl<'a> Lexer<'a> {
@@ -58,6 +67,7 @@ impl<'a> Lexer<'a> {
             read_offset: 0,
             insert_term: false,
             diagnostics: Vec::new(),
+            error_count: 0,
         };
         lexer.bump();
         if lexer.ch == Some(BOM) {
@@ -110,6 +120,14 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, offset: usize, message: impl Into<String>) {
+        self.error_count += 1;
+        let message = match self.error_count {
+            n if n <= MAX_ERRORS => message.into(),
+            n if n == MAX_ERRORS + 1 => {
+                "too many lexical errors; later ones are not reported".to_string()
+            }
+            _ => return,
+        };
         self.diagnostics.push(Diagnostic::error(
             self.src,
             Span::new(offset, offset + 1),
@@ -676,7 +694,9 @@ pub(crate) fn decode_string(literal: &str) -> Result<String, UnquoteError> {
 /// A UTF-8 byte-order mark at the start is removed. A UTF-32 or UTF-16 byte-order mark rejects
 /// the file: the text is empty and the only error is `configuration is encoded with <encoding>
 /// but must be utf8` at offset 0. Otherwise each invalid UTF-8 sequence is replaced with U+FFFD
-/// and `illegal UTF-8 encoding` is recorded at its offset in the returned text.
+/// and `illegal UTF-8 encoding` is recorded at its offset in the returned text (at most
+/// [`MAX_ERRORS`] times, then once `too many illegal UTF-8 encodings; later ones are not
+/// reported`).
 pub fn decode_source(bytes: &[u8]) -> (String, Vec<(usize, String)>) {
     let rejected = if bytes.starts_with(&[0xFF, 0xFE, 0x00, 0x00]) {
         Some("UTF32LittleEndian")
@@ -704,7 +724,16 @@ pub fn decode_source(bytes: &[u8]) -> (String, Vec<(usize, String)>) {
     for chunk in bytes.utf8_chunks() {
         text.push_str(chunk.valid());
         if !chunk.invalid().is_empty() {
-            errors.push((text.len(), "illegal UTF-8 encoding".to_string()));
+            match errors.len() {
+                n if n < MAX_ERRORS => {
+                    errors.push((text.len(), "illegal UTF-8 encoding".to_string()))
+                }
+                n if n == MAX_ERRORS => errors.push((
+                    text.len(),
+                    "too many illegal UTF-8 encodings; later ones are not reported".to_string(),
+                )),
+                _ => {}
+            }
             text.push(char::REPLACEMENT_CHARACTER);
         }
     }

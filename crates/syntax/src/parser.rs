@@ -16,6 +16,8 @@
 //!   nodes: a longer chain of operators or of `.name`/`[i]`/`(…)` suffixes gets the same
 //!   message at the operator that would exceed it, so that code walking the tree recursively
 //!   (evaluation, formatting, dropping) is safe too.
+//! - Diagnostics made by the parser are capped at [`MAX_ERRORS`] (plus one saying so), like
+//!   the lexer's, so that memory stays proportional to what a person can read.
 //! - `parse_expression` is `Expression TERMINATOR EOF` (§3.1); after the terminator anything
 //!   but `EOF` is `expected EOF, got <T>`.
 
@@ -25,7 +27,7 @@ use crate::ast::{
 };
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::lexer::{
-    INVALID_UTF8_AFTER_ESCAPES, Lexer, UnquoteError, decode_string, is_valid_identifier,
+    INVALID_UTF8_AFTER_ESCAPES, Lexer, MAX_ERRORS, UnquoteError, decode_string, is_valid_identifier,
 };
 use crate::quote::quote;
 use crate::span::{SourceFile, Span};
@@ -144,6 +146,8 @@ struct Parser<'a> {
     comments: Vec<Comment>,
     /// Current nesting of blocks, brackets, parentheses, braces and unary operators.
     nesting: usize,
+    /// Diagnostics made by the parser so far, recorded or not.
+    error_count: usize,
 }
 
 fn binary_op(kind: TokenKind) -> Option<BinaryOp> {
@@ -180,6 +184,7 @@ impl<'a> Parser<'a> {
             last_error_line: None,
             comments: Vec::new(),
             nesting: 0,
+            error_count: 0,
         };
         parser.bump();
         parser
@@ -215,8 +220,21 @@ impl<'a> Parser<'a> {
             return;
         }
         self.last_error_line = Some(line);
+        self.push(Span::point(start), message.into());
+    }
+
+    /// Record a parser-made diagnostic, up to [`MAX_ERRORS`] of them.
+    fn push(&mut self, span: Span, message: String) {
+        self.error_count += 1;
+        let message = match self.error_count {
+            n if n <= MAX_ERRORS => message,
+            n if n == MAX_ERRORS + 1 => {
+                "too many syntax errors; later ones are not reported".to_string()
+            }
+            _ => return,
+        };
         self.diagnostics
-            .push(Diagnostic::error(self.src, Span::point(start), message));
+            .push(Diagnostic::error(self.src, span, message));
     }
 
     /// `expected <what>, got <current token>`.
@@ -227,8 +245,7 @@ impl<'a> Parser<'a> {
 
     /// Record an error that rule 1 never drops and that does not count as a parser error.
     fn always_error(&mut self, span: Span, message: impl Into<String>) {
-        self.diagnostics
-            .push(Diagnostic::error(self.src, span, message));
+        self.push(span, message.into());
     }
 
     /// Consume the current token, reporting `expected <kind>, got <T>` when it is not `kind`.
@@ -533,11 +550,7 @@ impl<'a> Parser<'a> {
         let line = self.src.position(offset).line;
         if self.last_error_line != Some(line) {
             self.last_error_line = Some(line);
-            self.diagnostics.push(Diagnostic::error(
-                self.src,
-                Span::point(offset),
-                NESTED_TOO_DEEPLY,
-            ));
+            self.push(Span::point(offset), NESTED_TOO_DEEPLY.to_string());
         }
         self.skip_expression_rest();
     }

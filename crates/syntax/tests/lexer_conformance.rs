@@ -450,3 +450,27 @@ fn long_input_lexes_in_linear_time() {
     assert_eq!(tokens.len(), 700_000 * 14 + 2);
     assert!(started.elapsed().as_secs() < 60);
 }
+
+#[test]
+fn error_counts_are_bounded() {
+    let (tokens, diags) = tokenize(&SourceFile::new("", "#".repeat(20_000)));
+    assert_eq!(tokens.len(), 20_001);
+    assert_eq!(diags.len(), 10_001);
+    assert_eq!(diags[9_999].message, "illegal character U+0023 '#'");
+    assert_eq!(
+        diags[10_000].message,
+        "too many lexical errors; later ones are not reported"
+    );
+    assert_eq!(diags[10_000].start.offset, 10_000);
+
+    let (text, errors) = decode_source(&[0x80; 20_000]);
+    assert_eq!(text.chars().count(), 20_000);
+    assert_eq!(errors.len(), 10_001);
+    assert_eq!(
+        errors[10_000],
+        (
+            30_000,
+            "too many illegal UTF-8 encodings; later ones are not reported".to_string()
+        )
+    );
+}

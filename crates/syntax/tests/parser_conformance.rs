@@ -396,7 +396,10 @@ fn recovery_rules_of_section_3_4() {
     assert_eq!(expr_errors("a.true"), ["1:3: expected IDENT, got BOOL"]);
     assert_eq!(expr_errors("(1"), ["1:3: expected ), got TERMINATOR"]);
     // Rule 8.
-    assert_eq!(errors("a.\"x\" {\n}"), ["1:3: expected identifier, got STRING"]);
+    assert_eq!(
+        errors("a.\"x\" {\n}"),
+        ["1:3: expected identifier, got STRING"]
+    );
     // Rule 9.
     assert_eq!(
         errors("x = a \"l\" \"m\" 1"),
@@ -734,4 +737,16 @@ fn huge_line_parses_in_linear_time() {
     assert!(diags.is_empty());
     assert_eq!(file.body.stmts.len(), 1);
     assert!(started.elapsed().as_secs() < 60);
+}
+
+#[test]
+fn syntax_error_count_is_bounded() {
+    let (_, diags) = parse(&"a = 1 1\n".repeat(20_000));
+    assert_eq!(diags.len(), 10_001);
+    let last = diags.iter().last().unwrap();
+    assert_eq!(
+        last.message,
+        "too many syntax errors; later ones are not reported"
+    );
+    assert_eq!(last.start.line, 10_001);
 }
