@@ -349,3 +349,38 @@ pub fn validation_diagnostics(
         .map(|e| Diagnostic::error(src, locate(body, enclosing, &e.path.0), e.message.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::errors::ArgPath;
+    use ferroalloy_syntax::parser::parse_file;
+
+    fn located(text: &str, path: &str) -> String {
+        let src = SourceFile::new("f", text);
+        let (file, _) = parse_file(&src);
+        let Some(Stmt::Block(block)) = file.body.stmts.first() else {
+            return "no block".into();
+        };
+        let path = ArgPath::from(path);
+        src.slice(locate(&block.body, block.span(), &path.0))
+            .to_owned()
+    }
+
+    #[test]
+    fn paths_locate_attributes_and_block_instances() {
+        let text = "c {\n  a = 1\n  e { u = \"x\" }\n  e { u = \"y\"\n    b { p = 2 } }\n}";
+        assert_eq!(located(text, "a"), "a = 1");
+        assert_eq!(located(text, "e[1].u"), "u = \"y\"");
+        assert_eq!(located(text, "e[1].b.p"), "p = 2");
+        assert_eq!(located(text, "e"), "e { u = \"x\" }");
+        // Nothing written at the path: the deepest block found.
+        assert_eq!(
+            located(text, "e[1].missing"),
+            "e { u = \"y\"\n    b { p = 2 } }"
+        );
+        assert_eq!(located(text, "e[7].u"), text);
+        assert_eq!(located(text, "a[0].deep"), "a = 1");
+        assert_eq!(located(text, ""), text);
+    }
+}
