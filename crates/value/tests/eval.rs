@@ -1192,3 +1192,72 @@ fn variables_shadow_stdlib_roots() {
     scope.set("module_path", Value::string("/etc/alloy"));
     assert_eq!(scope.names().collect::<Vec<_>>(), ["module_path"]);
 }
+
+// ---- property: no input makes the evaluator panic ------------------------------------------
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const OPERANDS: &[&str] = &[
+        "0",
+        "1",
+        "2",
+        "3",
+        "63",
+        "64",
+        "127",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+        "99999999999999999999",
+        "0.0",
+        "0.5",
+        "1e308",
+        "1e-308",
+        "2.5",
+        "\"a\"",
+        "\"\"",
+        "true",
+        "false",
+        "null",
+        "[1, 2]",
+        "{a = 1}",
+        "pw",
+        "plain",
+        "flagged",
+        "string_val",
+    ];
+    const BINARY: &[&str] = &[
+        "||", "&&", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "^",
+    ];
+
+    fn expression() -> impl Strategy<Value = String> {
+        let leaf = prop::sample::select(OPERANDS).prop_map(str::to_owned);
+        leaf.prop_recursive(4, 32, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), prop::sample::select(BINARY), inner.clone())
+                    .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+                (prop::sample::select(&["-", "!"][..]), inner.clone())
+                    .prop_map(|(op, a)| format!("{op}({a})")),
+                (inner.clone(), inner).prop_map(|(a, b)| format!("[{a}, {b}][{b}]")),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+        /// Any combination of operators over extreme operands gives a value or a positioned
+        /// error, never a panic, and never a non-finite number.
+        #[test]
+        fn operators_never_panic(text in expression()) {
+            match eval_in(&secret_scope(), &text) {
+                Ok(Value::Number(Number::Float(f))) => prop_assert!(f.is_finite(), "{text} = {f}"),
+                Ok(_) => {}
+                Err(message) => prop_assert!(message.starts_with("1:"), "{text}: {message}"),
+            }
+        }
+    }
+}
