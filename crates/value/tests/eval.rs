@@ -1079,6 +1079,51 @@ fn nesting_beyond_the_limit_is_an_error_not_a_crash() {
 }
 
 #[test]
+fn the_deepest_allowed_nesting_fits_a_two_mebibyte_stack() {
+    // Right-nested `1 + (1 + (…))` without parentheses: the construct with the largest frames.
+    let nest = |depth: usize| {
+        let mut expr = literal(LiteralValue::Int(1), "1", 0);
+        for _ in 0..depth {
+            expr = Expr {
+                span: Span::new(0, 1),
+                kind: ExprKind::Binary {
+                    op: ferroalloy_syntax::ast::BinaryOp::Add,
+                    op_span: Span::new(0, 1),
+                    lhs: Box::new(literal(LiteralValue::Int(1), "1", 0)),
+                    rhs: Box::new(expr),
+                },
+            };
+        }
+        expr
+    };
+    let outcome = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let scope = Scope::with_stdlib(Object::new());
+            let src = SourceFile::new("", "1");
+            let allowed = nest(MAX_DEPTH - 1);
+            let value = Evaluator::new(&src, &scope)
+                .eval(&allowed)
+                .map_err(|d| d.message);
+            std::mem::forget(allowed);
+            let too_deep = nest(MAX_DEPTH);
+            let error = Evaluator::new(&src, &scope)
+                .eval(&too_deep)
+                .map_err(|d| d.message);
+            std::mem::forget(too_deep);
+            (value, error)
+        })
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+    assert!(matches!(outcome.0, Ok(Value::Number(Number::Int(n))) if n == MAX_DEPTH as i64));
+    assert_eq!(
+        outcome.1.err().as_deref(),
+        Some("expression nested too deeply")
+    );
+}
+
+#[test]
 fn deep_arrays_calls_and_unary_operators_within_the_limit_evaluate() {
     let scope = call_scope();
     // 200 levels, the parser's limit (E8), of each construct.

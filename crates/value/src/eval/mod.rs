@@ -11,10 +11,15 @@
 //! - Operands and arguments are evaluated left to right and the first error ends the
 //!   expression; `&&` and `||` short-circuit (D2).
 //! - Evaluation recurses over the tree, bounded by [`MAX_DEPTH`] (the parser already limits
-//!   bracket nesting to 200, E8, but trees may be built by hand). Chains of left-associative
-//!   binary operators (`a + b + c + …`), the only unbounded nesting the parser produces without
-//!   brackets, are evaluated iteratively and cost one level however long they are.
-//! - Integer arithmetic never wraps and float results are finite (E2); see [`operators`].
+//!   bracket nesting to 200, E8, but `^` chains and trees built by hand are not limited). At the
+//!   limit the recursion uses about 1.2 MB of stack in a debug build and 0.3 MB in release, so
+//!   it fits the 2 MiB stacks of test and tokio worker threads. Chains of left-associative
+//!   binary operators (`a + b + c + …`), the common unbounded nesting, are evaluated
+//!   iteratively and cost one level however long they are.
+//! - Names, field accesses and indexes borrow from the scope until the final value: `a.b.c`
+//!   copies the value of `c`, not the objects around it.
+//! - Integer arithmetic never wraps and float results are finite (E2); the `operators` module
+//!   holds the rules of §4.2–§4.4 on values, the evaluator decides where errors are reported.
 
 mod operators;
 mod scope;
