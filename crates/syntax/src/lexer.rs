@@ -95,7 +95,20 @@ impl<'a> Lexer<'a> {
             return;
         }
         self.offset = self.read_offset;
-        let Some(c) = self.text[self.read_offset..].chars().next() else {
+        let ascii = self
+            .text
+            .as_bytes()
+            .get(self.read_offset)
+            .copied()
+            .filter(u8::is_ascii);
+        let next = match ascii {
+            Some(b) => Some(char::from(b)),
+            None => self
+                .text
+                .get(self.read_offset..)
+                .and_then(|rest| rest.chars().next()),
+        };
+        let Some(c) = next else {
             self.offset = self.text.len();
             self.read_offset = self.text.len();
             self.ch = None;
