@@ -15,7 +15,9 @@
 //!   `^` chains iteratively. Besides, no expression tree is deeper than [`MAX_TREE_DEPTH`]
 //!   nodes: a longer chain of operators or of `.name`/`[i]`/`(…)` suffixes gets the same
 //!   message at the operator that would exceed it, so that code walking the tree recursively
-//!   (evaluation, formatting, dropping) is safe too.
+//!   (evaluation, formatting, dropping) is safe too. Functions on the recursive path keep
+//!   small frames (expressions travel boxed, node construction lives in helpers): the deepest
+//!   input allowed needs about 512 KiB of stack in a debug build.
 //! - Diagnostics made by the parser are capped at [`MAX_ERRORS`] (plus one saying so), like
 //!   the lexer's, so that memory stays proportional to what a person can read.
 //! - `parse_expression` is `Expression TERMINATOR EOF` (§3.1); after the terminator anything
@@ -63,7 +65,7 @@ pub fn parse_expression(src: &SourceFile) -> (Option<Expr>, Diagnostics) {
         parser.error_expected("EOF");
     }
     let diagnostics: Diagnostics = parser.diagnostics.into();
-    let expr = (!diagnostics.has_errors()).then_some(node.expr);
+    let expr = (!diagnostics.has_errors()).then_some(*node.expr);
     (expr, diagnostics)
 }
 
@@ -101,16 +103,17 @@ fn leading_zero_message(raw: &str) -> Option<String> {
     Some(message)
 }
 
-/// An expression with the depth of its tree.
+/// An expression with the depth of its tree. Boxed, so that parse functions pass a pointer
+/// around (small stack frames) and parents take their children without moving them again.
 struct Node {
-    expr: Expr,
+    expr: Box<Expr>,
     depth: u32,
 }
 
 impl Node {
     fn leaf(kind: ExprKind, span: Span) -> Self {
         Node {
-            expr: Expr { kind, span },
+            expr: Box::new(Expr { kind, span }),
             depth: 1,
         }
     }
@@ -379,45 +382,58 @@ impl<'a> Parser<'a> {
             return None;
         };
         match self.tok.kind {
-            TokenKind::Assign => {
-                self.bump();
-                if name.fragments.len() != 1 {
-                    let span = match (name.fragments.first(), name.fragments.last()) {
-                        (Some(first), Some(last)) => first.span.to(last.span),
-                        _ => Span::point(self.tok.span.start),
-                    };
-                    self.always_error(
-                        span,
-                        r#"attribute names may only consist of a single identifier with no ".""#,
-                    );
-                } else if let Some(label_span) = name.label_span {
-                    self.always_error(label_span, "attribute names may not have labels");
-                }
-                let value = self.parse_expr().expr;
-                let ident = name.fragments.into_iter().next()?;
-                Some(Stmt::Attribute(Attribute { name: ident, value }))
-            }
-            TokenKind::LBrace => {
-                let (body, lbrace, rbrace, _) = self.parse_block_body();
-                Some(Stmt::Block(Block {
-                    name: name.fragments,
-                    label: name.label,
-                    body,
-                    lbrace,
-                    rbrace,
-                }))
-            }
+            TokenKind::Assign => self.parse_attribute(name).map(Stmt::Attribute),
+            TokenKind::LBrace => Some(Stmt::Block(self.parse_block(name))),
             _ => {
-                let attribute_like = name.fragments.len() == 1 && name.label.is_none();
-                if attribute_like {
-                    self.error_expected("attribute assignment or block body");
-                } else {
-                    self.error_expected("block body");
-                }
-                self.advance_to(TokenKind::Ident);
+                self.statement_without_body(&name);
                 None
             }
         }
+    }
+
+    /// The `= Expression` of an attribute named `name`, at the `=`.
+    fn parse_attribute(&mut self, name: BlockName) -> Option<Attribute> {
+        self.bump();
+        if name.fragments.len() != 1 {
+            let span = match (name.fragments.first(), name.fragments.last()) {
+                (Some(first), Some(last)) => first.span.to(last.span),
+                _ => Span::point(self.tok.span.start),
+            };
+            self.always_error(
+                span,
+                r#"attribute names may only consist of a single identifier with no ".""#,
+            );
+        } else if let Some(label_span) = name.label_span {
+            self.always_error(label_span, "attribute names may not have labels");
+        }
+        let value = self.parse_expr().expr;
+        let ident = name.fragments.into_iter().next()?;
+        Some(Attribute {
+            name: ident,
+            value: *value,
+        })
+    }
+
+    /// The `{ Body }` of a block named `name`, at the `{`.
+    fn parse_block(&mut self, name: BlockName) -> Block {
+        let (body, lbrace, rbrace, _) = self.parse_block_body();
+        Block {
+            name: name.fragments,
+            label: name.label,
+            body,
+            lbrace,
+            rbrace,
+        }
+    }
+
+    /// §3.4 rule 3: a name followed by neither `=` nor `{`.
+    fn statement_without_body(&mut self, name: &BlockName) {
+        if name.fragments.len() == 1 && name.label.is_none() {
+            self.error_expected("attribute assignment or block body");
+        } else {
+            self.error_expected("block body");
+        }
+        self.advance_to(TokenKind::Ident);
     }
 
     /// `"{" Body "}"` at the current `{`: the body, the spans of both braces, and whether the
@@ -503,45 +519,65 @@ impl<'a> Parser<'a> {
         })
     }
 
+    // The expression functions below are on the recursive path of nested expressions. Each is
+    // kept small, with node construction in separate functions, so that the 200 nesting levels
+    // allowed fit in a small stack even in a debug build (no optimisation shares stack slots
+    // there).
+
     /// `Expression = Binary(1)`.
     fn parse_expr(&mut self) -> Node {
         self.parse_binary(1)
     }
 
-    /// Left-associative binary operators of precedence `min_prec` and above (§3.2).
+    /// The binary operator at the current token, when its precedence is at least `min_prec`.
+    fn binary_op_at(&self, min_prec: u8) -> Option<BinaryOp> {
+        binary_op(self.tok.kind).filter(|op| op.precedence() >= min_prec)
+    }
+
+    /// Consume the current token and return its span.
+    fn bump_span(&mut self) -> Span {
+        self.bump().span
+    }
+
+    /// Left-associative binary operators of precedence `min_prec` and above (§3.2), by
+    /// precedence climbing: recursion depth is bounded by the number of precedence levels.
     fn parse_binary(&mut self, min_prec: u8) -> Node {
         let mut lhs = self.parse_pow();
-        loop {
-            let Some(op) = binary_op(self.tok.kind) else {
-                return lhs;
-            };
-            let prec = op.precedence();
-            if prec < min_prec {
-                return lhs;
+        while let Some(op) = self.binary_op_at(min_prec) {
+            let op_span = self.bump_span();
+            let rhs = self.parse_binary(op.precedence() + 1);
+            match self.make_binary(op, op_span, lhs, rhs) {
+                Ok(node) => lhs = node,
+                Err(lhs) => return lhs,
             }
-            let op_span = self.tok.span;
-            let op_start = self.tok.span.start;
-            self.bump();
-            let rhs = self.parse_binary(prec + 1);
-            let depth = 1 + lhs.depth.max(rhs.depth);
-            if depth > MAX_TREE_DEPTH {
-                self.error_at_depth_limit(op_start);
-                return lhs;
-            }
-            let span = lhs.expr.span.to(rhs.expr.span);
-            lhs = Node {
-                expr: Expr {
-                    kind: ExprKind::Binary {
-                        op,
-                        op_span,
-                        lhs: Box::new(lhs.expr),
-                        rhs: Box::new(rhs.expr),
-                    },
-                    span,
-                },
-                depth,
-            };
         }
+        lhs
+    }
+
+    /// `lhs op rhs`, or back `lhs` (with E8 reported) when the tree would grow too deep.
+    fn make_binary(
+        &mut self,
+        op: BinaryOp,
+        op_span: Span,
+        lhs: Node,
+        rhs: Node,
+    ) -> Result<Node, Node> {
+        let depth = 1 + lhs.depth.max(rhs.depth);
+        if depth > MAX_TREE_DEPTH {
+            self.error_at_depth_limit(op_span.start);
+            return Err(lhs);
+        }
+        let span = lhs.expr.span.to(rhs.expr.span);
+        let kind = ExprKind::Binary {
+            op,
+            op_span,
+            lhs: lhs.expr,
+            rhs: rhs.expr,
+        };
+        Ok(Node {
+            expr: Box::new(Expr { kind, span }),
+            depth,
+        })
     }
 
     /// Report that the tree would grow deeper than [`MAX_TREE_DEPTH`] at the operator at
@@ -555,22 +591,26 @@ impl<'a> Parser<'a> {
         self.skip_expression_rest();
     }
 
-    /// `Pow = Unary [ "^" Pow ]` (right-associative), parsed iteratively.
+    /// `Pow = Unary [ "^" Pow ]` (right-associative).
     fn parse_pow(&mut self) -> Node {
         let first = self.parse_unary();
         if !self.at(TokenKind::Caret) {
             return first;
         }
+        self.parse_pow_chain(first)
+    }
+
+    /// The `^ Unary` operands after `first`, collected iteratively and folded from the right.
+    fn parse_pow_chain(&mut self, first: Node) -> Node {
         let mut max_depth = first.depth;
         let mut operands = vec![first];
         let mut ops = Vec::new();
         while self.at(TokenKind::Caret) {
-            let op_span = self.bump().span;
+            let op_span = self.bump_span();
             let rhs = self.parse_unary();
             let deepest = max_depth.max(rhs.depth);
-            if deepest.saturating_add(u32::try_from(ops.len() + 1).unwrap_or(u32::MAX))
-                > MAX_TREE_DEPTH
-            {
+            let levels = u32::try_from(ops.len() + 1).unwrap_or(u32::MAX);
+            if deepest.saturating_add(levels) > MAX_TREE_DEPTH {
                 self.error_at_depth_limit(op_span.start);
                 break;
             }
@@ -583,25 +623,32 @@ impl<'a> Parser<'a> {
             .unwrap_or_else(|| Node::null(Span::point(self.tok.span.start)));
         while let (Some(op_span), Some(lhs)) = (ops.pop(), operands.pop()) {
             let span = lhs.expr.span.to(acc.expr.span);
+            let depth = 1 + lhs.depth.max(acc.depth);
+            let kind = ExprKind::Binary {
+                op: BinaryOp::Pow,
+                op_span,
+                lhs: lhs.expr,
+                rhs: acc.expr,
+            };
             acc = Node {
-                depth: 1 + lhs.depth.max(acc.depth),
-                expr: Expr {
-                    kind: ExprKind::Binary {
-                        op: BinaryOp::Pow,
-                        op_span,
-                        lhs: Box::new(lhs.expr),
-                        rhs: Box::new(acc.expr),
-                    },
-                    span,
-                },
+                expr: Box::new(Expr { kind, span }),
+                depth,
             };
         }
         acc
     }
 
-    /// `Unary = ( "!" | "-" ) Unary | Postfix`, parsed iteratively; each operator is one
-    /// nesting level.
+    /// `Unary = ( "!" | "-" ) Unary | Postfix`.
     fn parse_unary(&mut self) -> Node {
+        if matches!(self.tok.kind, TokenKind::Not | TokenKind::Minus) {
+            return self.parse_unary_chain();
+        }
+        self.parse_postfix()
+    }
+
+    /// A run of unary operators, collected iteratively (each one nesting level), then the
+    /// operand.
+    fn parse_unary_chain(&mut self) -> Node {
         let mut ops: Vec<(UnaryOp, Span)> = Vec::new();
         loop {
             let op = match self.tok.kind {
@@ -615,13 +662,15 @@ impl<'a> Parser<'a> {
                 self.skip_expression_rest();
                 return Node::null(Span::point(start));
             }
-            ops.push((op, self.bump().span));
+            ops.push((op, self.bump_span()));
         }
-        if ops.is_empty() {
-            return self.parse_postfix();
-        }
-        let mut node = self.parse_postfix();
+        let node = self.parse_postfix();
         self.leave(ops.len());
+        self.make_unary(ops, node)
+    }
+
+    /// Apply `ops` (outermost first) to `node`.
+    fn make_unary(&mut self, mut ops: Vec<(UnaryOp, Span)>, mut node: Node) -> Node {
         let levels = u32::try_from(ops.len()).unwrap_or(u32::MAX);
         if node.depth.saturating_add(levels) > MAX_TREE_DEPTH {
             let start = ops
@@ -632,15 +681,13 @@ impl<'a> Parser<'a> {
         }
         while let Some((op, op_span)) = ops.pop() {
             let span = op_span.to(node.expr.span);
+            let kind = ExprKind::Unary {
+                op,
+                operand: node.expr,
+            };
             node = Node {
+                expr: Box::new(Expr { kind, span }),
                 depth: node.depth + 1,
-                expr: Expr {
-                    kind: ExprKind::Unary {
-                        op,
-                        operand: Box::new(node.expr),
-                    },
-                    span,
-                },
             };
         }
         node
@@ -651,204 +698,239 @@ impl<'a> Parser<'a> {
     fn parse_postfix(&mut self) -> Node {
         let mut node = self.parse_primary();
         loop {
-            let op_start = self.tok.span.start;
             let next = match self.tok.kind {
-                TokenKind::Dot => {
-                    if node.depth >= MAX_TREE_DEPTH {
-                        self.error_at_depth_limit(op_start);
-                        return node;
-                    }
-                    self.bump();
-                    let name = self.expect(TokenKind::Ident);
-                    let span = node.expr.span.to(name.span);
-                    let depth = node.depth + 1;
-                    let kind = ExprKind::Access {
-                        value: Box::new(node.expr),
-                        name: Ident {
-                            name: name.text,
-                            span: name.span,
-                        },
-                    };
-                    Node {
-                        expr: Expr { kind, span },
-                        depth,
-                    }
-                }
-                TokenKind::LBrack => {
-                    if !self.enter() {
-                        self.skip_balanced();
-                        continue;
-                    }
-                    self.bump();
-                    let index = self.parse_expr();
-                    let close = self.expect(TokenKind::RBrack);
-                    self.leave(1);
-                    let depth = 1 + node.depth.max(index.depth);
-                    if depth > MAX_TREE_DEPTH {
-                        self.error_at_depth_limit(op_start);
-                        return node;
-                    }
-                    let span = node.expr.span.to(close.span);
-                    let kind = ExprKind::Index {
-                        value: Box::new(node.expr),
-                        index: Box::new(index.expr),
-                    };
-                    Node {
-                        expr: Expr { kind, span },
-                        depth,
-                    }
-                }
-                TokenKind::LParen => {
-                    if !self.enter() {
-                        self.skip_balanced();
-                        continue;
-                    }
-                    self.bump();
-                    let args = if self.at(TokenKind::RParen) {
-                        Vec::new()
-                    } else {
-                        self.parse_list(TokenKind::RParen)
-                    };
-                    let close = self.expect(TokenKind::RParen);
-                    self.leave(1);
-                    let depth = 1 + args
-                        .iter()
-                        .map(|a| a.depth)
-                        .max()
-                        .unwrap_or(0)
-                        .max(node.depth);
-                    if depth > MAX_TREE_DEPTH {
-                        self.error_at_depth_limit(op_start);
-                        return node;
-                    }
-                    let span = node.expr.span.to(close.span);
-                    let kind = ExprKind::Call {
-                        func: Box::new(node.expr),
-                        args: args.into_iter().map(|a| a.expr).collect(),
-                    };
-                    Node {
-                        expr: Expr { kind, span },
-                        depth,
-                    }
-                }
-                TokenKind::String | TokenKind::LBrace => {
-                    if !self.block_as_expression(node.expr.span) {
-                        return node;
-                    }
-                    continue;
-                }
+                TokenKind::Dot => self.parse_access(node),
+                TokenKind::LBrack => self.parse_index(node),
+                TokenKind::LParen => self.parse_call(node),
+                TokenKind::String | TokenKind::LBrace => self.parse_block_as_expression(node),
                 _ => return node,
             };
-            node = next;
+            match next {
+                Ok(next) => node = next,
+                Err(done) => return done,
+            }
         }
     }
 
-    /// A `STRING` or `{` right after an operand that starts at `value`: try to parse
-    /// `[STRING] "{" Body "}"` (§3.4 rule 9). Returns whether parsing of the operand may go on.
-    fn block_as_expression(&mut self, value: Span) -> bool {
+    /// `value "." IDENT` at the `.`; `Err` when parsing of the operand stops.
+    fn parse_access(&mut self, value: Node) -> Result<Node, Node> {
+        if value.depth >= MAX_TREE_DEPTH {
+            self.error_at_depth_limit(self.tok.span.start);
+            return Err(value);
+        }
+        self.bump();
+        let name = self.expect(TokenKind::Ident);
+        let span = value.expr.span.to(name.span);
+        let kind = ExprKind::Access {
+            value: value.expr,
+            name: Ident {
+                name: name.text,
+                span: name.span,
+            },
+        };
+        Ok(Node {
+            expr: Box::new(Expr { kind, span }),
+            depth: value.depth + 1,
+        })
+    }
+
+    /// `value "[" Expression "]"` at the `[`.
+    fn parse_index(&mut self, value: Node) -> Result<Node, Node> {
+        let open = self.tok.span.start;
+        if !self.enter() {
+            self.skip_balanced();
+            return Ok(value);
+        }
+        self.bump();
+        let index = self.parse_expr();
+        let close = self.expect_span(TokenKind::RBrack);
+        self.leave(1);
+        let depth = 1 + value.depth.max(index.depth);
+        if depth > MAX_TREE_DEPTH {
+            self.error_at_depth_limit(open);
+            return Err(value);
+        }
+        let span = value.expr.span.to(close);
+        let kind = ExprKind::Index {
+            value: value.expr,
+            index: index.expr,
+        };
+        Ok(Node {
+            expr: Box::new(Expr { kind, span }),
+            depth,
+        })
+    }
+
+    /// `func "(" [ List ] ")"` at the `(`.
+    fn parse_call(&mut self, func: Node) -> Result<Node, Node> {
+        let open = self.tok.span.start;
+        if !self.enter() {
+            self.skip_balanced();
+            return Ok(func);
+        }
+        self.bump();
+        let args = if self.at(TokenKind::RParen) {
+            Vec::new()
+        } else {
+            self.parse_list(TokenKind::RParen)
+        };
+        let close = self.expect_span(TokenKind::RParen);
+        self.leave(1);
+        let depth = 1 + args
+            .iter()
+            .map(|a| a.depth)
+            .max()
+            .unwrap_or(0)
+            .max(func.depth);
+        if depth > MAX_TREE_DEPTH {
+            self.error_at_depth_limit(open);
+            return Err(func);
+        }
+        let span = func.expr.span.to(close);
+        let kind = ExprKind::Call {
+            func: func.expr,
+            args: args.into_iter().map(|a| *a.expr).collect(),
+        };
+        Ok(Node {
+            expr: Box::new(Expr { kind, span }),
+            depth,
+        })
+    }
+
+    /// A `STRING` or `{` right after an operand: try to parse `[STRING] "{" Body "}"` (§3.4
+    /// rule 9). `Ok` (the operand unchanged) when it parsed as a block, so parsing goes on.
+    fn parse_block_as_expression(&mut self, value: Node) -> Result<Node, Node> {
         if self.at(TokenKind::String) {
             self.bump();
         }
         if !self.at(TokenKind::LBrace) {
             self.expect(TokenKind::LBrace);
             self.consume_statement();
-            return false;
+            return Err(value);
         }
         let (_, _, rbrace, closed) = self.parse_block_body();
         if !closed {
             self.consume_statement();
-            return false;
+            return Err(value);
         }
-        self.always_error(value.to(rbrace), "cannot use a block as an expression");
-        true
+        self.always_error(
+            value.expr.span.to(rbrace),
+            "cannot use a block as an expression",
+        );
+        Ok(value)
+    }
+
+    /// Consume the current token, reporting `expected <kind>, got <T>` when it is not `kind`,
+    /// and return its span.
+    fn expect_span(&mut self, kind: TokenKind) -> Span {
+        self.expect(kind).span
     }
 
     /// `Primary = IDENT | NUMBER | FLOAT | STRING | BOOL | NULL | "(" Expression ")"
     /// | "[" [ List ] "]" | "{" [ Fields ] "}"`.
     fn parse_primary(&mut self) -> Node {
         match self.tok.kind {
-            TokenKind::Ident => {
-                let token = self.bump();
-                Node::leaf(
-                    ExprKind::Ident(Ident {
-                        name: token.text,
-                        span: token.span,
-                    }),
-                    token.span,
-                )
-            }
-            TokenKind::Number
+            TokenKind::Ident
+            | TokenKind::Number
             | TokenKind::Float
             | TokenKind::String
             | TokenKind::Bool
-            | TokenKind::Null => {
-                let token = self.bump();
-                let value = self.literal_value(&token);
-                Node::leaf(
-                    ExprKind::Literal(Literal {
-                        value,
-                        raw: token.text,
-                    }),
-                    token.span,
-                )
-            }
+            | TokenKind::Null => self.parse_leaf(),
             TokenKind::LParen | TokenKind::LBrack | TokenKind::LBrace => {
                 if !self.enter() {
                     let span = self.skip_balanced();
                     return Node::null(span);
                 }
-                let open = self.bump();
-                let node = match open.kind {
-                    TokenKind::LParen => {
-                        let inner = self.parse_expr();
-                        let close = self.expect(TokenKind::RParen);
-                        Node {
-                            depth: inner.depth + 1,
-                            expr: Expr {
-                                kind: ExprKind::Paren(Box::new(inner.expr)),
-                                span: open.span.to(close.span),
-                            },
-                        }
-                    }
-                    TokenKind::LBrack => {
-                        let elems = if self.at(TokenKind::RBrack) {
-                            Vec::new()
-                        } else {
-                            self.parse_list(TokenKind::RBrack)
-                        };
-                        let close = self.expect(TokenKind::RBrack);
-                        Node {
-                            depth: 1 + elems.iter().map(|e| e.depth).max().unwrap_or(0),
-                            expr: Expr {
-                                kind: ExprKind::Array(elems.into_iter().map(|e| e.expr).collect()),
-                                span: open.span.to(close.span),
-                            },
-                        }
-                    }
-                    _ => {
-                        let fields = self.parse_fields(TokenKind::RBrace);
-                        let close = self.expect(TokenKind::RBrace);
-                        Node {
-                            depth: 1 + fields.iter().map(|(_, depth)| *depth).max().unwrap_or(0),
-                            expr: Expr {
-                                kind: ExprKind::Object(
-                                    fields.into_iter().map(|(f, _)| f).collect(),
-                                ),
-                                span: open.span.to(close.span),
-                            },
-                        }
-                    }
+                let node = match self.tok.kind {
+                    TokenKind::LParen => self.parse_paren(),
+                    TokenKind::LBrack => self.parse_array(),
+                    _ => self.parse_object(),
                 };
                 self.leave(1);
                 node
             }
-            _ => {
-                let start = self.tok.span.start;
-                self.error_expected("expression");
-                self.advance_to_statement_end();
-                Node::null(Span::point(start))
-            }
+            _ => self.missing_operand(),
         }
+    }
+
+    /// An identifier or a literal.
+    fn parse_leaf(&mut self) -> Node {
+        let token = self.bump();
+        if token.kind == TokenKind::Ident {
+            return Node::leaf(
+                ExprKind::Ident(Ident {
+                    name: token.text,
+                    span: token.span,
+                }),
+                token.span,
+            );
+        }
+        let value = self.literal_value(&token);
+        Node::leaf(
+            ExprKind::Literal(Literal {
+                value,
+                raw: token.text,
+            }),
+            token.span,
+        )
+    }
+
+    /// `"(" Expression ")"` at the `(`.
+    fn parse_paren(&mut self) -> Node {
+        let open = self.bump_span();
+        let inner = self.parse_expr();
+        let close = self.expect_span(TokenKind::RParen);
+        Node {
+            depth: inner.depth + 1,
+            expr: Box::new(Expr {
+                kind: ExprKind::Paren(inner.expr),
+                span: open.to(close),
+            }),
+        }
+    }
+
+    /// `"[" [ List ] "]"` at the `[`.
+    fn parse_array(&mut self) -> Node {
+        let open = self.bump_span();
+        let elems = if self.at(TokenKind::RBrack) {
+            Vec::new()
+        } else {
+            self.parse_list(TokenKind::RBrack)
+        };
+        let close = self.expect_span(TokenKind::RBrack);
+        let depth = 1 + elems.iter().map(|e| e.depth).max().unwrap_or(0);
+        let kind = ExprKind::Array(elems.into_iter().map(|e| *e.expr).collect());
+        Node {
+            expr: Box::new(Expr {
+                kind,
+                span: open.to(close),
+            }),
+            depth,
+        }
+    }
+
+    /// `"{" [ Fields ] "}"` at the `{`.
+    fn parse_object(&mut self) -> Node {
+        let open = self.bump_span();
+        let fields = self.parse_fields(TokenKind::RBrace);
+        let close = self.expect_span(TokenKind::RBrace);
+        let depth = 1 + fields.iter().map(|(_, depth)| *depth).max().unwrap_or(0);
+        let kind = ExprKind::Object(fields.into_iter().map(|(f, _)| f).collect());
+        Node {
+            expr: Box::new(Expr {
+                kind,
+                span: open.to(close),
+            }),
+            depth,
+        }
+    }
+
+    /// A missing operand (§3.4 rule 5): `null` in its place.
+    fn missing_operand(&mut self) -> Node {
+        let start = self.tok.span.start;
+        self.error_expected("expression");
+        self.advance_to_statement_end();
+        Node::null(Span::point(start))
     }
 
     /// The value of a literal token, reporting out-of-range numbers (E2) and strings that are
@@ -931,7 +1013,21 @@ impl<'a> Parser<'a> {
 
     /// `Field = ( IDENT | STRING ) "=" Expression`.
     fn parse_field(&mut self) -> (Field, u32) {
-        let key = match self.tok.kind {
+        let key = self.parse_field_key();
+        self.expect_span(TokenKind::Assign);
+        let value = self.parse_expr();
+        (
+            Field {
+                key,
+                value: *value.expr,
+            },
+            value.depth,
+        )
+    }
+
+    /// `IDENT | STRING` before a field's `=`; anything else is rule 8: skip to the `=`.
+    fn parse_field_key(&mut self) -> FieldKey {
+        match self.tok.kind {
             TokenKind::Ident => {
                 let token = self.bump();
                 FieldKey {
@@ -974,16 +1070,7 @@ impl<'a> Parser<'a> {
                     span,
                 }
             }
-        };
-        self.expect(TokenKind::Assign);
-        let value = self.parse_expr();
-        (
-            Field {
-                key,
-                value: value.expr,
-            },
-            value.depth,
-        )
+        }
     }
 }
 

@@ -750,3 +750,30 @@ fn syntax_error_count_is_bounded() {
     );
     assert_eq!(last.start.line, 10_001);
 }
+
+#[test]
+fn deepest_allowed_nesting_fits_in_a_small_stack() {
+    // 200 levels of every kind of nesting, parsed on a thread with a 1 MiB stack (half of a
+    // test thread's default), in a debug build.
+    let handle = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            for (open, close) in [
+                ("f(", ")"),
+                ("[", "]"),
+                ("{a = ", "}"),
+                ("(", ")"),
+                ("-", ""),
+                ("x[", "]"),
+            ] {
+                let text = format!("x = {}1{}", open.repeat(200), close.repeat(200));
+                assert_eq!(errors(&text), Vec::<String>::new(), "{open}");
+            }
+            let text = format!("{}a = 1{}", "b {\n".repeat(199), "\n}".repeat(199));
+            assert_eq!(errors(&text), Vec::<String>::new());
+            let text = format!("x = a{}", " + 1".repeat(999));
+            assert_eq!(errors(&text), Vec::<String>::new());
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
