@@ -146,6 +146,11 @@ fn field_key_text(key: &ast::FieldKey) -> String {
 /// The text of a literal: its source text, or a spelling of its value when it has none (the
 /// `null` the parser puts in place of a missing operand, or a tree built by hand).
 fn literal_text(lit: &Literal) -> String {
+    if lit.raw.starts_with('`') && lit.raw.contains('\r') {
+        // A raw string's value never holds `\r` (syntax §2.5); dropping it keeps the content
+        // and gives a CRLF file plain line ends.
+        return lit.raw.replace('\r', "");
+    }
     if !lit.raw.is_empty() {
         return lit.raw.clone();
     }
@@ -697,12 +702,17 @@ impl<'a> Walker<'a> {
     }
 
     fn block(&mut self, block: &ast::Block, level: usize) {
-        let name = block.full_name();
-        let name_pos = block
-            .name
-            .first()
-            .map_or(block.lbrace.start, |n| n.span.start);
-        self.p.tok(Some(name_pos), &name, Tok::Other, level);
+        // Fragments one by one, so that a comment between them stays between them.
+        let mut prev: Option<&ast::Ident> = None;
+        for part in &block.name {
+            if let Some(prev) = prev {
+                let dot = self.find_punct(prev.span.end, part.span.start, b'.');
+                self.p.tok(dot, ".", Tok::Other, level + 1);
+            }
+            self.p
+                .tok(Some(part.span.start), &part.name, Tok::Other, level + 1);
+            prev = Some(part);
+        }
         if let Some(label) = &block.label {
             self.p.want(Ws::Space, Blank::Never);
             self.p.tok(

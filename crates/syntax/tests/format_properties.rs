@@ -240,4 +240,51 @@ proptest! {
         }
         prop_assert_eq!(text, src);
     }
+
+    #[test]
+    fn token_soup_never_panics_and_formats_idempotently(
+        parts in prop::collection::vec(prop::sample::select(vec![
+            "a", "b.c", "\"l\"", "=", "{", "}", "[", "]", "(", ")", ",", ".", "1", "2.5", "`r\nr`",
+            "\"s\"", "+", "-", "!", "*", "==", "&&", "// c\n", "/* b */", "/* m\nl */", "\n", "\n\n",
+            " ", "\t", "\r\n", "null", "true",
+        ]), 0..40)
+    ) {
+        let text: String = parts.concat();
+        if let Ok(once) = format_source(&SourceFile::new("soup.alloy", text.as_str())) {
+            let twice = format_source(&SourceFile::new("soup.alloy", once.as_str()))
+                .map_err(|_| TestCaseError::fail(format!("output does not parse:\n{once}\n--- input ---\n{text:?}")))?;
+            prop_assert_eq!(&once, &twice, "not idempotent\n--- input ---\n{}", text);
+            let original = parse(&text).map_err(TestCaseError::fail)?;
+            let formatted = parse(&once).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(tree(&original), tree(&formatted), "tree changed\n--- input ---\n{}", text);
+        }
+    }
+
+    #[test]
+    fn inserted_whitespace_and_comments_format_idempotently(
+        text in body(2),
+        inserts in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(vec![
+            " ", "\t", "\n", "\n\n", "/* x */", "// y\n", "/* m\n */", "\r\n",
+        ])), 1..6),
+    ) {
+        let mut text = text;
+        for (index, insert) in inserts {
+            if text.is_empty() {
+                break;
+            }
+            let mut at = index.index(text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.insert_str(at, insert);
+        }
+        if let Ok(once) = format_source(&SourceFile::new("mut.alloy", text.as_str())) {
+            let twice = format_source(&SourceFile::new("mut.alloy", once.as_str()))
+                .map_err(|_| TestCaseError::fail(format!("output does not parse:\n{once}\n--- input ---\n{text:?}")))?;
+            prop_assert_eq!(&once, &twice, "not idempotent\n--- input ---\n{}", text);
+            let original = parse(&text).map_err(TestCaseError::fail)?;
+            let formatted = parse(&once).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(tree(&original), tree(&formatted), "tree changed\n--- input ---\n{}\n--- output ---\n{}", text, once);
+        }
+    }
 }

@@ -224,3 +224,42 @@ fn trailing_comments_align_within_a_run_only() {
         "a      = 1  // x\nbbbbbb = 22 // y\n\nc = 3 // z\n"
     );
 }
+
+#[test]
+fn deepest_trees_the_parser_builds_format() {
+    // A left-deep operator chain as deep as the parser allows.
+    let mut src = String::from("a = 1");
+    for _ in 0..998 {
+        src.push_str(" + 1");
+    }
+    src.push('\n');
+    assert_eq!(format("f", &src), src);
+    // Blocks, then brackets, nested just under the limit of 200 (E8).
+    let mut src = String::new();
+    for _ in 0..199 {
+        src.push_str("a {\n");
+    }
+    src.push_str("x = 1\n");
+    for _ in 0..199 {
+        src.push_str("}\n");
+    }
+    let once = format("f", &src);
+    assert_eq!(format("f", &once), once);
+    assert!(once.contains(&format!("\n{}x = 1\n", "\t".repeat(199))));
+    let src = format!("x = {}1{}\n", "[-(".repeat(66), ")]".repeat(66));
+    assert_eq!(format("f", &src), src);
+}
+
+#[test]
+fn carriage_returns_leave_raw_strings_and_line_ends() {
+    let src = "a = [\r\n  `x\r\ny`,\r\n]\r\n// c\r\n";
+    assert_eq!(format("f", src), "a = [\n\t`x\ny`,\n]\n// c\n");
+}
+
+#[test]
+fn comments_between_block_name_fragments_stay_there() {
+    let src = "a.// y\n x {/* x */\n\n}\n";
+    let once = format("f", src);
+    assert_eq!(once, "a. // y\n\tx { /* x */\n}\n");
+    assert_eq!(format("f", &once), once);
+}
