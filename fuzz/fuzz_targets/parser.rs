@@ -19,8 +19,16 @@ fuzz_target!(|data: &[u8]| {
     let src = SourceFile::new("fuzz.alloy", text);
 
     let (tokens, lex_errors) = tokenize(&src);
-    assert!(tokens.last().is_some_and(|t| t.kind == ferroalloy_syntax::TokenKind::Eof));
-    assert!(lex_errors.iter().all(|d| d.start.offset <= src.text().len()));
+    assert!(
+        tokens
+            .last()
+            .is_some_and(|t| t.kind == ferroalloy_syntax::TokenKind::Eof)
+    );
+    assert!(
+        lex_errors
+            .iter()
+            .all(|d| d.start.offset <= src.text().len())
+    );
 
     let (file, diags) = parse_file(&src);
     assert!(diags.iter().all(|d| d.start.offset <= src.text().len()));
