@@ -160,3 +160,144 @@ fn check_fields(registration: &Registration) -> Result<(), RegistryError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ferroalloy_value::Object;
+    use ferroalloy_value::decode::{Arguments, FieldVisitor};
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::component::{BuildError, Component, ExportSpec, Exports};
+    use crate::erased::registration;
+    use crate::options::Options;
+
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct Args {
+        path: String,
+    }
+
+    impl Arguments for Args {
+        fn fields<V: FieldVisitor<Self>>(v: &mut V) {
+            v.optional("path", |s| &mut s.path);
+        }
+    }
+
+    #[derive(Clone)]
+    struct PathExport;
+
+    impl Exports for PathExport {
+        fn specs() -> &'static [ExportSpec] {
+            &[ExportSpec {
+                name: "path",
+                receiver: false,
+            }]
+        }
+
+        fn to_object(&self) -> Object {
+            Object::new()
+        }
+    }
+
+    #[derive(Clone)]
+    struct HealthExport;
+
+    impl Exports for HealthExport {
+        fn specs() -> &'static [ExportSpec] {
+            &[ExportSpec {
+                name: "health",
+                receiver: false,
+            }]
+        }
+
+        fn to_object(&self) -> Object {
+            Object::new()
+        }
+    }
+
+    struct Plain<E>(std::marker::PhantomData<E>);
+
+    impl<E: Exports> Component for Plain<E> {
+        type Args = Args;
+        type Exports = E;
+
+        async fn build(_: Options, _: Args) -> Result<Arc<Self>, BuildError> {
+            Ok(Arc::new(Plain(std::marker::PhantomData)))
+        }
+
+        async fn run(self: Arc<Self>, cancel: CancellationToken) -> anyhow::Result<()> {
+            cancel.cancelled().await;
+            Ok(())
+        }
+
+        async fn update(&self, _: Args) -> Result<(), BuildError> {
+            Ok(())
+        }
+    }
+
+    fn plain(name: &'static str) -> Registration {
+        registration::<Plain<crate::component::NoExports>>(name, Stability::GenerallyAvailable)
+    }
+
+    #[test]
+    fn names_are_dotted_segments_starting_with_a_letter() {
+        assert!(ComponentRegistry::new(vec![plain("local.file"), plain("a.b_2.C")]).is_ok());
+        for bad in [
+            "",
+            "local.",
+            ".file",
+            "local..file",
+            "1local.file",
+            "local.fi-le",
+            "_x",
+        ] {
+            assert_eq!(
+                ComponentRegistry::new(vec![plain(bad)]).err(),
+                Some(RegistryError::InvalidName(bad.to_owned())),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_may_not_be_a_whole_segment_prefix_of_another() {
+        assert_eq!(
+            ComponentRegistry::new(vec![plain("remote.http"), plain("remote")]).err(),
+            Some(RegistryError::Prefix("remote".into(), "remote.http".into()))
+        );
+        assert!(ComponentRegistry::new(vec![plain("remote.http"), plain("remote.h")]).is_ok());
+        assert_eq!(
+            ComponentRegistry::new(vec![plain("local.file"), plain("local.file")]).err(),
+            Some(RegistryError::Duplicate("local.file".into()))
+        );
+    }
+
+    #[test]
+    fn reserved_and_overlapping_names_are_refused() {
+        let reserved = registration::<Plain<HealthExport>>("x.y", Stability::Experimental);
+        assert_eq!(
+            ComponentRegistry::new(vec![reserved]).err(),
+            Some(RegistryError::Reserved("x.y".into(), "health".into()))
+        );
+        let overlap = registration::<Plain<PathExport>>("x.y", Stability::Experimental);
+        assert_eq!(
+            ComponentRegistry::new(vec![overlap]).err(),
+            Some(RegistryError::Overlap("x.y".into(), "path".into()))
+        );
+    }
+
+    #[test]
+    fn stability_levels_parse_and_order() {
+        assert_eq!("experimental".parse(), Ok(Stability::Experimental));
+        assert_eq!("public-preview".parse(), Ok(Stability::PublicPreview));
+        assert_eq!(
+            "generally-available".parse(),
+            Ok(Stability::GenerallyAvailable)
+        );
+        assert!("beta".parse::<Stability>().is_err());
+        assert!(Stability::Experimental < Stability::PublicPreview);
+        assert!(Stability::PublicPreview < Stability::GenerallyAvailable);
+    }
+}
