@@ -562,14 +562,14 @@ impl<'a> Printer<'a> {
                 if pad == 0 {
                     continue;
                 }
-                if let Some(line) = self.lines.get_mut(point.line) {
-                    if point.at <= line.text.len() && line.text.is_char_boundary(point.at) {
-                        line.text.insert_str(point.at, &" ".repeat(pad));
-                        if let Some(at) = line.comment_at.as_mut() {
-                            if *at >= point.at {
-                                *at += pad;
-                            }
-                        }
+                if let Some(line) = self.lines.get_mut(point.line)
+                    && line.text.is_char_boundary(point.at)
+                {
+                    line.text.insert_str(point.at, &" ".repeat(pad));
+                    if let Some(at) = line.comment_at.as_mut()
+                        && *at >= point.at
+                    {
+                        *at += pad;
                     }
                 }
             }
@@ -648,12 +648,12 @@ impl<'a> Walker<'a> {
         let mut next = comments.partition_point(|c| c.span.start < from);
         let mut i = from;
         while i < to.min(text.len()) {
-            if let Some(comment) = comments.get(next) {
-                if comment.span.start <= i {
-                    i = i.max(comment.span.end);
-                    next += 1;
-                    continue;
-                }
+            if let Some(comment) = comments.get(next)
+                && comment.span.start <= i
+            {
+                i = i.max(comment.span.end);
+                next += 1;
+                continue;
             }
             if text[i] == byte {
                 return Some(i);

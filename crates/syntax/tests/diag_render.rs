@@ -1,6 +1,8 @@
 //! Pretty diagnostic rendering against `conformance/syntax/diag/render.jsonl` (spec syntax §8.2),
 //! plus edge cases the corpus does not cover.
 
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -133,7 +135,7 @@ fn colour_codes_only_when_asked() {
     let f = files(&[("f", "abc")]);
     let err = diag(Severity::Error, "f", (1, 2), None);
     let warn = diag(Severity::Warning, "f", (1, 2), None);
-    let got = render(&f, &[err.clone()], true);
+    let got = render(&f, std::slice::from_ref(&err), true);
     assert_eq!(
         got,
         "\x1b[31;1mError:\x1b[0m \x1b[1mf:1:2: synthetic error\x1b[0m\n\n1 | abc\n  |  ^\n"

@@ -3,6 +3,8 @@
 //! the grammar allows them) formatting is idempotent, keeps every comment, and the output parses
 //! to the same tree as the input (spans and comments ignored).
 
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
 use ferroalloy_syntax::SourceFile;
 use ferroalloy_syntax::ast::{Body, File, Stmt};
 use ferroalloy_syntax::format::{format_expr_inline, format_source};

@@ -1,6 +1,8 @@
 //! The formatter against `conformance/syntax/printer` (spec syntax §9, §11 items 6 and 7) and
 //! `conformance/syntax/parser/valid` (idempotence), plus the E10 edge cases.
 
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
