@@ -56,9 +56,20 @@ impl Diagnostic {
     }
 
     /// A diagnostic of `severity` covering `span` of `file`.
-    pub fn new(severity: Severity, file: &SourceFile, span: Span, message: impl Into<String>) -> Self {
+    pub fn new(
+        severity: Severity,
+        file: &SourceFile,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
         let (start, end) = file.range(span);
-        Self { severity, file: file.name_arc().clone(), start, end, message: message.into() }
+        Self {
+            severity,
+            file: file.name_arc().clone(),
+            start,
+            end,
+            message: message.into(),
+        }
     }
 
     /// Whether this is an error.
@@ -74,7 +85,11 @@ impl fmt::Display for Diagnostic {
         if !self.file.is_empty() {
             write!(f, "{}:", self.file)?;
         }
-        write!(f, "{}:{}: {}", self.start.line, self.start.column, self.message)
+        write!(
+            f,
+            "{}:{}: {}",
+            self.start.line, self.start.column, self.message
+        )
     }
 }
 
@@ -127,8 +142,11 @@ impl Diagnostics {
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut sorted: Vec<&Diagnostic> = self.0.iter().collect();
         sorted.sort_by(|a, b| {
-            (a.file.as_bytes(), a.start.line, a.start.column)
-                .cmp(&(b.file.as_bytes(), b.start.line, b.start.column))
+            (a.file.as_bytes(), a.start.line, a.start.column).cmp(&(
+                b.file.as_bytes(),
+                b.start.line,
+                b.start.column,
+            ))
         });
         sorted
     }
@@ -136,8 +154,11 @@ impl Diagnostics {
     /// Sort in place into reporting order.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
-            (a.file.as_bytes(), a.start.line, a.start.column)
-                .cmp(&(b.file.as_bytes(), b.start.line, b.start.column))
+            (a.file.as_bytes(), a.start.line, a.start.column).cmp(&(
+                b.file.as_bytes(),
+                b.start.line,
+                b.start.column,
+            ))
         });
     }
 

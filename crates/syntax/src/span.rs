@@ -23,12 +23,18 @@ impl Span {
 
     /// An empty span at `offset`.
     pub const fn point(offset: usize) -> Self {
-        Self { start: offset, end: offset }
+        Self {
+            start: offset,
+            end: offset,
+        }
     }
 
     /// The smallest span covering both `self` and `other`.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// Number of bytes covered.
@@ -68,8 +74,17 @@ impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        Self { name: name.into(), text, line_starts: line_starts.into() }
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Self {
+            name: name.into(),
+            text,
+            line_starts: line_starts.into(),
+        }
     }
 
     /// The name used in diagnostics.
@@ -100,7 +115,11 @@ impl SourceFile {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        Position { line: line_index + 1, column: offset - self.line_starts[line_index] + 1, offset }
+        Position {
+            line: line_index + 1,
+            column: offset - self.line_starts[line_index] + 1,
+            offset,
+        }
     }
 
     /// Start position and inclusive end position (the last byte) of `span`; an empty span has no
@@ -119,11 +138,46 @@ mod tests {
     #[test]
     fn positions_count_bytes_from_one() {
         let file = SourceFile::new("f", "ab\n\tcd\n");
-        assert_eq!(file.position(0), Position { line: 1, column: 1, offset: 0 });
-        assert_eq!(file.position(2), Position { line: 1, column: 3, offset: 2 });
-        assert_eq!(file.position(3), Position { line: 2, column: 1, offset: 3 });
-        assert_eq!(file.position(5), Position { line: 2, column: 3, offset: 5 });
-        assert_eq!(file.position(7), Position { line: 3, column: 1, offset: 7 });
+        assert_eq!(
+            file.position(0),
+            Position {
+                line: 1,
+                column: 1,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            file.position(2),
+            Position {
+                line: 1,
+                column: 3,
+                offset: 2
+            }
+        );
+        assert_eq!(
+            file.position(3),
+            Position {
+                line: 2,
+                column: 1,
+                offset: 3
+            }
+        );
+        assert_eq!(
+            file.position(5),
+            Position {
+                line: 2,
+                column: 3,
+                offset: 5
+            }
+        );
+        assert_eq!(
+            file.position(7),
+            Position {
+                line: 3,
+                column: 1,
+                offset: 7
+            }
+        );
         assert_eq!(file.position(100).offset, 7);
     }
 

@@ -5,6 +5,7 @@
 //! library, a duration, a map, a nested block and arithmetic, decoded into typed arguments.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented public function
+#![allow(clippy::expect_used)] // a generated config that fails to decode is a broken benchmark
 
 use std::fmt::Write as _;
 use std::hint::black_box;

@@ -50,7 +50,10 @@ pub struct OptionalSecret {
 impl OptionalSecret {
     /// Text with its flag.
     pub fn new(text: impl Into<Arc<str>>, is_secret: bool) -> Self {
-        Self { text: text.into(), is_secret }
+        Self {
+            text: text.into(),
+            is_secret,
+        }
     }
 
     /// Whether the text is secret.
@@ -77,6 +80,10 @@ impl fmt::Debug for OptionalSecret {
 
 impl fmt::Display for OptionalSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_secret { f.write_str("(secret)") } else { write!(f, "{:?}", &*self.text) }
+        if self.is_secret {
+            f.write_str("(secret)")
+        } else {
+            write!(f, "{:?}", &*self.text)
+        }
     }
 }

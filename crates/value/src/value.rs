@@ -293,7 +293,10 @@ pub struct Handle {
 impl Handle {
     /// Wrap `inner` as a capsule of type `type_name` (e.g. `pyroscope.Appendable`).
     pub fn new(type_name: impl Into<Arc<str>>, inner: Arc<dyn Any + Send + Sync>) -> Self {
-        Self { type_name: type_name.into(), inner }
+        Self {
+            type_name: type_name.into(),
+            inner,
+        }
     }
 
     /// The capsule type name.
