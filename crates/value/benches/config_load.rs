@@ -21,20 +21,12 @@ use indexmap::IndexMap;
 
 const BLOCKS: usize = 1_000;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct BasicAuth {
     username: String,
     password: String,
 }
 
-impl Default for BasicAuth {
-    fn default() -> Self {
-        Self {
-            username: String::new(),
-            password: String::new(),
-        }
-    }
-}
 
 impl Arguments for BasicAuth {
     fn fields<V: FieldVisitor<Self>>(v: &mut V) {
