@@ -27,7 +27,6 @@ struct BasicAuth {
     password: String,
 }
 
-
 impl Arguments for BasicAuth {
     fn fields<V: FieldVisitor<Self>>(v: &mut V) {
         v.required("username", |s| &mut s.username);
