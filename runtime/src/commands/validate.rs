@@ -1,21 +1,24 @@
 //! `ferroalloy validate [--stability.level L] <path>` (runtime §13.3).
 //!
-//! Reads and parses every source, then runs the checks that need no running component. A
-//! reading or parse error ends the run after its phase, as in a load. Nothing is printed on
-//! stdout; every diagnostic goes to stderr in the pretty form, followed by
-//! `Error: validation failed` when any is an error.
+//! Reads and parses every source, builds the graph with every shipped component, then decodes
+//! the arguments of every node without graph errors (`config::checks`), building and running
+//! nothing. A reading or parse error ends the run after its phase, as in a load. Nothing is
+//! printed on stdout; every diagnostic goes to stderr in the pretty form, followed by a blank
+//! line and `Error: validation failed` when any is an error.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
+use ferroalloy_component::ComponentRegistry;
+use ferroalloy_components::register_all;
 use ferroalloy_syntax::Diagnostics;
-use ferroalloy_syntax::parser::{leading_zero_warnings, parse_file};
+use ferroalloy_syntax::parser::parse_file;
 use ferroalloy_value::Value;
 use ferroalloy_value::eval::Scope;
 
 use crate::ExitStatus;
 use crate::config::checks::{self, StabilityLevel};
 use crate::config::sources::{ConfigSources, read_sources};
+use crate::graph::{Graph, ParsedFile};
 use crate::report;
 
 /// Arguments of `ferroalloy validate`.
@@ -41,7 +44,19 @@ pub fn run(args: &ValidateArgs) -> ExitStatus {
             return ExitStatus::Failure;
         }
     };
-    let diagnostics = validate_sources(&sources, encoding_problems.into(), args.stability_level);
+    let registry = match register_all() {
+        Ok(registry) => registry,
+        Err(err) => {
+            eprintln!("Error: invalid component registry: {err}");
+            return ExitStatus::Failure;
+        }
+    };
+    let diagnostics = validate_sources(
+        &sources,
+        encoding_problems.into(),
+        args.stability_level,
+        &registry,
+    );
     let color = report::stderr_wants_color();
     let mut output = report::pretty(&diagnostics, &sources.files, color);
     if diagnostics.has_errors() {
@@ -60,36 +75,30 @@ pub fn validate_sources(
     sources: &ConfigSources,
     mut diagnostics: Diagnostics,
     stability: StabilityLevel,
+    registry: &ComponentRegistry,
 ) -> Diagnostics {
-    let parsed: Vec<_> = sources
-        .files
-        .iter()
-        .map(|src| (parse_file(src), src))
-        .collect();
     let mut syntax_failed = diagnostics.has_errors();
-    for ((file, parse_diagnostics), src) in &parsed {
+    let mut parsed = Vec::with_capacity(sources.files.len());
+    for src in &sources.files {
+        let (file, parse_diagnostics) = parse_file(src);
         syntax_failed |= parse_diagnostics.has_errors();
-        diagnostics.extend(parse_diagnostics.iter().cloned());
-        diagnostics.extend(checks::top_level_attributes(file, src));
+        diagnostics.extend(parse_diagnostics);
+        parsed.push(ParsedFile {
+            src: src.clone(),
+            file,
+        });
     }
     if syntax_failed {
         return diagnostics;
     }
 
-    let files: Vec<_> = parsed.iter().map(|((file, _), src)| (file, *src)).collect();
-    let roots = checks::block_roots(&files);
+    let (graph, graph_diagnostics) = Graph::build(&parsed, registry, stability.to_stability());
+    diagnostics.extend(graph_diagnostics);
     let mut scope = Scope::new();
     scope.set(
         "module_path",
         Value::string(sources.module_path.to_string_lossy()),
     );
-    let known: HashSet<String> = scope.names().chain(Scope::stdlib_names()).collect();
-    for (file, src) in files {
-        diagnostics.extend(leading_zero_warnings(file, src));
-        diagnostics.extend(checks::stdlib_references(file, src, &roots, stability));
-        diagnostics.extend(checks::evaluate_constant_attributes(
-            file, src, &scope, &known, &roots,
-        ));
-    }
+    diagnostics.extend(checks::decode_arguments(&graph, &scope));
     diagnostics
 }

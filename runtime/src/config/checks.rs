@@ -1,19 +1,27 @@
-//! Checks of parsed files that need no component: top-level attributes (syntax §3.5), the D1
-//! leading-zero warning, deprecated and experimental standard-library references (syntax §7),
-//! and evaluation of every attribute that depends only on literals, the standard library and
-//! `module_path` (runtime §13.3).
+//! Argument checks that build nothing (runtime §13.3): decoding the arguments of every node the
+//! graph found no error in, without any component's exports.
 //!
-//! An attribute that references anything else (a component's exports) cannot be evaluated
-//! before the graph runs; it is left to the graph checks.
+//! Design decisions:
+//! - Nothing is built and no export exists, so an attribute whose value references another node
+//!   cannot be evaluated. Such an attribute is still decoded against the schema (its name, and
+//!   the structure of the blocks around it, are checked, and it counts as written for required
+//!   entries), but every diagnostic located inside its value is dropped: the value is checked
+//!   when the graph runs.
+//! - A block without references goes through the registration's own `decode`, which also runs
+//!   the component's pure `validate`; a block with references never does, since `validate`
+//!   would see arguments with holes in them.
+//! - The scope holds `module_path` and the standard library over the process environment, as
+//!   in a load (`sys.env` reads the real environment).
 
-use std::collections::HashSet;
-
-use ferroalloy_syntax::ast::{self, ExprKind, Stmt};
-use ferroalloy_syntax::{Diagnostic, SourceFile};
+use ferroalloy_component::Stability;
+use ferroalloy_syntax::{Diagnostic, Span};
+use ferroalloy_value::decode::{Arguments, decode_block};
 use ferroalloy_value::eval::{Evaluator, Scope};
-use ferroalloy_value::stdlib::{DEPRECATED_ALIASES, EXPERIMENTAL_FUNCTIONS};
 
-/// The stability level below which features are refused (runtime §3).
+use crate::graph::logging::{LoggingArgs, decode_logging};
+use crate::graph::{Graph, Node, NodeKind};
+
+/// The stability level below which features are refused (runtime §3), as a command-line value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum StabilityLevel {
     /// Everything, including experimental features.
@@ -30,128 +38,59 @@ pub enum StabilityLevel {
 impl StabilityLevel {
     /// The level's name as written on the command line.
     pub fn as_str(self) -> &'static str {
+        self.to_stability().as_str()
+    }
+
+    /// The SDK's level.
+    pub fn to_stability(self) -> Stability {
         match self {
-            StabilityLevel::Experimental => "experimental",
-            StabilityLevel::PublicPreview => "public-preview",
-            StabilityLevel::GenerallyAvailable => "generally-available",
+            StabilityLevel::Experimental => Stability::Experimental,
+            StabilityLevel::PublicPreview => Stability::PublicPreview,
+            StabilityLevel::GenerallyAvailable => Stability::GenerallyAvailable,
         }
     }
 }
 
-/// `unrecognized attribute <name>` for every top-level attribute of `file`.
-pub fn top_level_attributes(file: &ast::File, src: &SourceFile) -> Vec<Diagnostic> {
-    file.body
-        .stmts
-        .iter()
-        .filter_map(|stmt| match stmt {
-            Stmt::Attribute(attr) => Some(Diagnostic::error(
-                src,
-                attr.name.span,
-                format!("unrecognized attribute {}", attr.name.name),
-            )),
-            Stmt::Block(_) => None,
-        })
-        .collect()
+impl From<StabilityLevel> for Stability {
+    fn from(level: StabilityLevel) -> Self {
+        level.to_stability()
+    }
 }
 
-/// The first name segments of every top-level block: names a reference may start with.
-pub fn block_roots(files: &[(&ast::File, &SourceFile)]) -> HashSet<String> {
-    files
-        .iter()
-        .flat_map(|(file, _)| file.body.stmts.iter())
-        .filter_map(|stmt| match stmt {
-            Stmt::Block(block) => block.name.first().map(|ident| ident.name.clone()),
-            Stmt::Attribute(_) => None,
-        })
-        .collect()
-}
-
-/// Warnings and errors about standard-library references in `file`: deprecated aliases, and
-/// experimental functions below `stability`. Names shadowed by a block in `roots` are skipped.
-pub fn stdlib_references(
-    file: &ast::File,
-    src: &SourceFile,
-    roots: &HashSet<String>,
-    stability: StabilityLevel,
-) -> Vec<Diagnostic> {
+/// Decode the arguments of every node of `graph` without graph errors (components and the
+/// `logging` block) in `scope`, returning every diagnostic.
+pub fn decode_arguments(graph: &Graph, scope: &Scope) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    file.body.walk_attributes(&mut |attr| {
-        attr.value.walk(&mut |expr| {
-            let Some(parts) = expr.dotted_name() else {
-                return;
-            };
-            let Some(root) = parts.first() else { return };
-            if roots.contains(&root.name) {
-                return;
-            }
-            if parts.len() == 1
-                && DEPRECATED_ALIASES
-                    .iter()
-                    .any(|(alias, _)| *alias == root.name)
-            {
-                diagnostics.push(Diagnostic::warning(
-                    src,
-                    root.span,
-                    "this stdlib function is deprecated; please refer to the documentation for \
-                     updated usage and alternatives",
-                ));
-            }
-            if parts.len() == 2 && stability > StabilityLevel::Experimental {
-                let name = format!("{}.{}", parts[0].name, parts[1].name);
-                if EXPERIMENTAL_FUNCTIONS.contains(&name.as_str()) {
-                    diagnostics.push(Diagnostic::error(
-                        src,
-                        expr.span,
-                        format!(
-                            "{name} is at stability level \"experimental\", which is below the \
-                             minimum allowed stability level \"{min}\". Use --stability.level \
-                             command-line flag to enable \"experimental\" features",
-                            min = stability.as_str()
-                        ),
-                    ));
-                }
-            }
-        });
-    });
-    diagnostics
-}
-
-/// Evaluate every attribute of `file` whose value depends only on literals and the names in
-/// `known` (the standard library's roots and the variables of `scope`), and report the errors.
-pub fn evaluate_constant_attributes(
-    file: &ast::File,
-    src: &SourceFile,
-    scope: &Scope,
-    known: &HashSet<String>,
-    roots: &HashSet<String>,
-) -> Vec<Diagnostic> {
-    let evaluator = Evaluator::new(src, scope);
-    let mut diagnostics = Vec::new();
-    for stmt in &file.body.stmts {
-        let Stmt::Block(block) = stmt else { continue };
-        block.body.walk_attributes(&mut |attr| {
-            if references_only_known_names(&attr.value, known, roots)
-                && let Err(diagnostic) = evaluator.eval(&attr.value)
-            {
-                diagnostics.push(diagnostic);
-            }
-        });
+    for node in graph.nodes() {
+        if !graph.has_errors(&node.id) {
+            diagnostics.extend(decode_node(node, scope));
+        }
     }
     diagnostics
 }
 
-fn references_only_known_names(
-    expr: &ast::Expr,
-    known: &HashSet<String>,
-    roots: &HashSet<String>,
-) -> bool {
-    let mut only_known = true;
-    expr.walk(&mut |sub| {
-        if let ExprKind::Ident(ident) = &sub.kind
-            && (roots.contains(&ident.name) || !known.contains(&ident.name))
-        {
-            only_known = false;
-        }
-    });
-    only_known
+/// Decode one node's arguments as [`decode_arguments`] describes.
+pub fn decode_node(node: &Node, scope: &Scope) -> Vec<Diagnostic> {
+    let eval = Evaluator::new(&node.src, scope);
+    if !node.has_references() {
+        let decoded = match &node.kind {
+            NodeKind::Component(registration) => (registration.decode)(&node.block, &eval),
+            NodeKind::Logging => decode_logging(&node.block, &eval),
+        };
+        return decoded.err().unwrap_or_default();
+    }
+    let schema = match &node.kind {
+        NodeKind::Component(registration) => (registration.schema)(),
+        NodeKind::Logging => LoggingArgs::schema(),
+    };
+    let (_, diagnostics) = decode_block(&node.block, &schema, &eval);
+    let opaque = node.referencing_values();
+    diagnostics
+        .into_iter()
+        .filter(|diagnostic| !opaque.iter().any(|span| contains(*span, diagnostic)))
+        .collect()
+}
+
+fn contains(span: Span, diagnostic: &Diagnostic) -> bool {
+    (span.start..span.end).contains(&diagnostic.start.offset)
 }
