@@ -190,6 +190,11 @@ impl LocalFile {
             )),
             Detector::Poll => None,
         };
+        if dir_watch.is_some() {
+            // A change between the last read (build or update) and the watch being set up
+            // raised no event; one read now closes that gap.
+            requests.request();
+        }
         let mut ticks = tokio::time::interval_at(Instant::now() + settings.period, settings.period);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut settle: Option<Instant> = None;

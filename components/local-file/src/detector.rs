@@ -113,6 +113,7 @@ impl DirWatch {
                 path = %self.dir.display(),
                 "lost the watch on the directory; setting it up again"
             );
+            self.warned = true;
         }
         self.arm();
     }
