@@ -18,7 +18,7 @@ use ferroalloy_value::eval::Scope;
 use crate::ExitStatus;
 use crate::config::checks::{self, StabilityLevel};
 use crate::config::sources::{ConfigSources, read_sources};
-use crate::graph::{Graph, ParsedFile};
+use crate::graph::{Graph, ParsedFile, top_level_attributes};
 use crate::report;
 
 /// Arguments of `ferroalloy validate`.
@@ -93,6 +93,11 @@ pub fn validate_sources(
         });
     }
     if syntax_failed {
+        // The graph is not built after a parse error, but a top-level attribute is still
+        // reported with the parse errors of the same run (syntax §11 item 9).
+        for parsed in &parsed {
+            diagnostics.extend(top_level_attributes(&parsed.file, &parsed.src));
+        }
         return diagnostics;
     }
 

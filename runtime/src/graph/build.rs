@@ -73,13 +73,10 @@ pub(super) fn build(
     for parsed in &ordered {
         let src = &parsed.src;
         diagnostics.extend(leading_zero_warnings(&parsed.file, src));
+        diagnostics.extend(top_level_attributes(&parsed.file, src));
         for stmt in &parsed.file.body.stmts {
             match stmt {
-                Stmt::Attribute(attr) => diagnostics.push(Diagnostic::error(
-                    src,
-                    attr.name.span,
-                    format!("unrecognized attribute {}", attr.name.name),
-                )),
+                Stmt::Attribute(_) => {}
                 Stmt::Block(block) => {
                     if let Some((node, failed)) = classify(
                         block,
@@ -243,6 +240,26 @@ pub(super) fn build(
         errors,
     };
     (graph, diagnostics)
+}
+
+/// `unrecognized attribute <name>` for every top-level attribute of `file` (syntax §3.5).
+///
+/// Graph building reports these; a caller that stops after a parse error (and so never builds
+/// the graph) calls this itself, so that a top-level attribute is reported with the parse
+/// errors of the same run (syntax §11 item 9).
+pub fn top_level_attributes(file: &ast::File, src: &SourceFile) -> Vec<Diagnostic> {
+    file.body
+        .stmts
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::Attribute(attr) => Some(Diagnostic::error(
+                src,
+                attr.name.span,
+                format!("unrecognized attribute {}", attr.name.name),
+            )),
+            Stmt::Block(_) => None,
+        })
+        .collect()
 }
 
 /// Classify one top-level block (runtime §2, §3). Returns the node, if the block is one, and

@@ -33,6 +33,7 @@ use ferroalloy_syntax::{Diagnostic, SourceFile, Span, ast};
 
 pub use build::{
     IGNORED_BLOCKS, LOGGING_BLOCK, SCOPE_VARIABLES, UNSUPPORTED_BLOCKS, stability_message,
+    top_level_attributes,
 };
 pub use traversal::{Traversal, traversals};
 
