@@ -447,3 +447,140 @@ fn a_missing_path_is_one_error_line() {
         run.stderr
     );
 }
+
+#[test]
+fn an_attribute_with_a_reference_is_checked_for_name_and_structure_only() {
+    let dir = temp();
+    write(
+        dir.path(),
+        "main.alloy",
+        "local.file \"a\" {\n\tfilename = \"/a\"\n}\n\nlocal.file \"b\" {\n\tfilename  = local.file.a.content\n\tis_secret = local.file.a.content\n\tdetector  = \"inotify\" + local.file.a.content\n\tbogus     = local.file.a.content\n}\n\nlocal.file \"c\" {\n\tis_secret = local.file.a.content\n}\n",
+    );
+    let run = run_in(dir.path(), &["validate", "main.alloy"], b"");
+    // `is_secret` would not convert and `detector` would fail `validate`, but both wait for
+    // the running graph; the unknown name and the missing required attribute do not.
+    assert_eq!(
+        headers(&run.stderr),
+        [
+            "Error: main.alloy:9:2: unrecognized attribute name \"bogus\"",
+            "Error: main.alloy:12:1: missing required attribute \"filename\"",
+        ]
+    );
+    assert_eq!(run.code, Some(1));
+}
+
+#[test]
+fn validate_hooks_run_when_every_attribute_is_decodable() {
+    let dir = temp();
+    write(
+        dir.path(),
+        "main.alloy",
+        "local.file \"a\" {\n\tfilename = \"/a\"\n\tdetector = \"inotify\"\n}\n",
+    );
+    let run = run_in(dir.path(), &["validate", "main.alloy"], b"");
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        headers(&run.stderr),
+        ["Error: main.alloy:3:2: unrecognized detector \"inotify\", expected fsnotify or poll"]
+    );
+}
+
+#[test]
+fn components_with_graph_errors_are_not_decoded() {
+    let dir = temp();
+    write(
+        dir.path(),
+        "main.alloy",
+        "local.file \"a\" {\n\tfilename = nope.x\n\tbogus    = 1\n}\n",
+    );
+    let run = run_in(dir.path(), &["validate", "main.alloy"], b"");
+    assert_eq!(
+        headers(&run.stderr),
+        ["Error: main.alloy:2:13: component \"nope.x\" does not exist or is out of scope"]
+    );
+}
+
+#[test]
+fn logging_values_are_checked() {
+    let dir = temp();
+    write(
+        dir.path(),
+        "main.alloy",
+        "logging {\n\tlevel       = \"loud\"\n\tformat      = \"xml\"\n\tdestination = \"file\"\n}\n",
+    );
+    let run = run_in(dir.path(), &["validate", "main.alloy"], b"");
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        headers(&run.stderr),
+        [
+            "Error: main.alloy:2:2: unrecognized log level \"loud\"",
+            "Error: main.alloy:3:2: unrecognized log format \"xml\"",
+            "Error: main.alloy:4:2: unrecognized log destination \"file\"",
+        ]
+    );
+    write(
+        dir.path(),
+        "main.alloy",
+        "logging {\n\tlevel  = \"debug\"\n\tformat = \"json\"\n}\n",
+    );
+    let run = run_in(dir.path(), &["validate", "main.alloy"], b"");
+    assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""));
+}
+
+#[test]
+fn duplicate_ids_across_files_name_both_files() {
+    // Runtime §15 item 4.
+    let dir = temp();
+    write(
+        dir.path(),
+        "a.alloy",
+        "local.file \"x\" {\n\tfilename = \"/a\"\n}\n",
+    );
+    write(
+        dir.path(),
+        "b.alloy",
+        "local.file \"x\" {\n\tfilename = \"/b\"\n}\n",
+    );
+    let run = run_in(dir.path(), &["validate", "."], b"");
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        headers(&run.stderr),
+        ["Error: b.alloy:1:1: block local.file.x already declared at a.alloy:1:1"]
+    );
+}
+
+#[test]
+fn ignored_blocks_warn_and_unsupported_blocks_fail() {
+    let dir = temp();
+    write(
+        dir.path(),
+        "main.alloy",
+        "livedebugging {\n\tenabled = true\n}\n\nimport.file \"m\" {\n\tfilename = \"/m\"\n}\n",
+    );
+    let run = run_in(dir.path(), &["validate", "main.alloy"], b"");
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        headers(&run.stderr),
+        [
+            "Warning: main.alloy:1:1: the \"livedebugging\" block has no effect in ferroalloy",
+            "Error: main.alloy:5:1: the \"import.file\" block is not supported by ferroalloy",
+        ]
+    );
+}
+
+#[test]
+fn module_path_is_the_directory_of_the_configuration() {
+    let dir = temp();
+    write(
+        dir.path(),
+        "main.alloy",
+        "local.file \"a\" {\n\tfilename = module_path + \"/x\"\n\tis_secret = module_path\n}\n",
+    );
+    let run = run_in(dir.path(), &["validate", "main.alloy"], b"");
+    assert_eq!(run.code, Some(1));
+    // `module_path` is a string in the scope, so it does not convert to bool.
+    assert_eq!(
+        headers(&run.stderr),
+        ["Error: main.alloy:3:14: module_path should be bool, got string"]
+    );
+}
