@@ -1,4 +1,8 @@
 //! `ferroalloy validate` as a user runs it (runtime §13.3, syntax §11 items 9, 12 and 13).
+#![allow(
+    clippy::expect_used,
+    reason = "a broken fixture stops the test with a message"
+)]
 
 use std::fs;
 use std::path::Path;
