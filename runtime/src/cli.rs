@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::fmt::FmtArgs;
+use crate::commands::run::RunArgs;
 use crate::commands::validate::ValidateArgs;
 
 /// The version line printed by `--version`.
@@ -37,6 +38,8 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Check a configuration file or directory without running it.
     Validate(ValidateArgs),
+    /// Run a configuration file or directory.
+    Run(RunArgs),
 }
 
 impl Cli {
@@ -45,6 +48,7 @@ impl Cli {
         match &self.command {
             Command::Fmt(args) => crate::commands::fmt::run(args),
             Command::Validate(args) => crate::commands::validate::run(args),
+            Command::Run(args) => crate::commands::run::run(args),
         }
     }
 }

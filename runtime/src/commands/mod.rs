@@ -1,4 +1,5 @@
 //! The subcommands of the `ferroalloy` binary.
 
 pub mod fmt;
+pub mod run;
 pub mod validate;
