@@ -158,9 +158,14 @@ impl LocalFile {
     /// Record a failed read: unhealthy, logged with the path, export kept.
     fn apply_failure(&self, error: &ReadError) {
         let message = error.to_string();
-        let _entered = self.opts.span.enter();
-        tracing::error!(error = %message, "failed to read file");
         let mut status = self.status();
+        let _entered = self.opts.span.enter();
+        // The same failure on every poll tick is logged once, then at debug level.
+        if status.last_error == message {
+            tracing::debug!(error = %message, "failed to read file");
+        } else {
+            tracing::error!(error = %message, "failed to read file");
+        }
         status.health = Health::unhealthy(message.clone());
         status.last_error = message;
     }
@@ -242,14 +247,10 @@ impl Component for LocalFile {
     type Exports = LocalFileExports;
 
     async fn build(opts: Options, args: LocalFileArguments) -> Result<Arc<Self>, BuildError> {
+        // The runtime reports a build error with the component; no log line here.
         let content = read_file(PathBuf::from(&args.filename))
             .await
-            .map_err(|error| {
-                let message = error.to_string();
-                let _entered = opts.span.enter();
-                tracing::error!(error = %message, "failed to read file");
-                BuildError::Other(message)
-            })?;
+            .map_err(|error| BuildError::Other(error.to_string()))?;
         let last_accessed = Gauge::<f64, AtomicU64>::default();
         opts.metrics.register(
             LAST_ACCESSED_METRIC,

@@ -175,3 +175,16 @@ async fn fsnotify_stops_with_the_component() {
     .await;
     assert!(!stray, "a read happened after shutdown");
 }
+
+#[tokio::test]
+async fn the_longest_poll_frequency_runs() {
+    let (_dir, path) = dir_with("file", "start");
+    // About 292 years, the largest duration the language has.
+    let mut arguments = args(&path, "fsnotify", "2562047h");
+    let harness = watching(arguments.clone()).await;
+    write_in_place(&path, "seen");
+    assert!(exported_within(&harness, "seen", ONE_SECOND).await);
+    arguments.detector = "poll".into();
+    harness.update(arguments).await.unwrap();
+    assert!(harness.is_running());
+}
