@@ -727,3 +727,40 @@ fn references_within_an_attribute_and_referencing_values() {
     assert_eq!(node.references_within(spans[0]).count(), 1);
     assert_eq!(node.src.slice(node.header_span()), "source \"b\" {");
 }
+
+#[test]
+fn a_long_chain_of_components_orders_and_layers_without_recursion() {
+    const N: usize = 3_000;
+    let mut text = String::from("source \"n0\" {}\n");
+    for i in 1..N {
+        text.push_str(&format!(
+            "source \"n{i}\" {{\n  input = source.n{}.content\n}}\n",
+            i - 1
+        ));
+    }
+    let (graph, diagnostics) = build_one(&text);
+    assert_eq!(diagnostics, Vec::<String>::new());
+    let order = graph.evaluation_order();
+    assert_eq!(order.len(), N);
+    assert_eq!((order[0], order[N - 1]), ("source.n0", "source.n2999"));
+    let layers = graph.shutdown_layers();
+    assert_eq!(layers.len(), N);
+    assert_eq!(
+        (layers[0][0], layers[N - 1][0]),
+        ("source.n2999", "source.n0")
+    );
+
+    // Closing the chain into one cycle reports every member.
+    let closed = text.replacen(
+        "source \"n0\" {}",
+        "source \"n0\" {\n  input = source.n2999.content\n}",
+        1,
+    );
+    let (_, diagnostics) = build_one(&closed);
+    assert_eq!(diagnostics.len(), N);
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d.contains("cycle detected: source.n0, source.n1, source.n10, "))
+    );
+}
