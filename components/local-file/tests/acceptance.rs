@@ -403,3 +403,56 @@ async fn debug_info_describes_the_file_without_its_content() {
     assert_eq!(info.get("size_bytes"), Some(&Value::int(5)));
     assert!(!format!("{info:?}").contains("12345\""), "{info:?}");
 }
+
+#[tokio::test]
+async fn the_registration_decodes_and_builds_as_the_runtime_does() {
+    use ferroalloy_component::Options;
+    use ferroalloy_syntax::ast::Stmt;
+    use ferroalloy_syntax::{SourceFile, parser::parse_file};
+    use ferroalloy_test_util::ExportRecorder;
+    use ferroalloy_value::eval::Evaluator;
+
+    let (dir, path) = dir_with("token", "from the registry");
+    let registration = ferroalloy_local_file::registration();
+    let text = format!(
+        "local.file \"t\" {{\n  filename = {:?}\n  is_secret = true\n}}\n",
+        path.display().to_string()
+    );
+    let src = SourceFile::new("main.alloy", text);
+    let (file, _) = parse_file(&src);
+    let Some(Stmt::Block(block)) = file.body.stmts.first() else {
+        panic!("no block")
+    };
+    let scope = Scope::new();
+    let decoded = (registration.decode)(block, &Evaluator::new(&src, &scope)).unwrap();
+    let body = decoded.to_body();
+    assert_eq!(body.get("is_secret"), Some(&Value::Bool(true)));
+    assert!(
+        body.get("detector").is_none(),
+        "defaults are omitted from the API body"
+    );
+
+    let recorder = ExportRecorder::new();
+    let options = Options::new(
+        "local.file.t",
+        dir.path().join("data"),
+        Duration::from_secs(5),
+        recorder.sink(),
+    );
+    let component = (registration.build)(options, decoded).await.unwrap();
+    let exported = content(&recorder.latest().unwrap());
+    assert!(exported.is_secret());
+    assert_eq!(exported.expose(), "from the registry");
+    assert_eq!(component.health().unwrap().message, "read file");
+    let info = component.debug_info().unwrap();
+    assert_eq!(info.get("size_bytes"), Some(&Value::int(17)));
+
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(component.run(cancel.clone()));
+    cancel.cancel();
+    let stopped = tokio::time::timeout(Duration::from_secs(5), task).await;
+    assert!(
+        matches!(stopped, Ok(Ok(Ok(())))),
+        "run did not stop cleanly"
+    );
+}

@@ -242,3 +242,22 @@ async fn a_storm_of_writes_coalesces_and_ends_on_the_last_content() {
         "{publishes} publishes for {WRITES} writes"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_lasting_failure_is_logged_once_at_error_level() {
+    let (logs, _guard) = capture_logs();
+    let (_dir, path) = dir_with("file", "here");
+    let harness = started(args(&path, "poll", "100ms")).await;
+    std::fs::remove_file(&path).unwrap();
+    // Twenty polls of virtual time, all failing the same way.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(harness.health().unwrap().state, HealthState::Unhealthy);
+    let text = logs.text();
+    let failures = |level: &str| {
+        text.lines()
+            .filter(|l| l.contains(level) && l.contains("failed to read file"))
+            .count()
+    };
+    assert_eq!(failures("ERROR"), 1, "{text}");
+    assert!(failures("DEBUG") >= 5, "{text}");
+}
