@@ -179,7 +179,8 @@ impl LocalFile {
         }
     }
 
-    /// Run one detector until its settings change (`Ok(true)`) or `cancel` fires (`Ok(false)`).
+    /// Run one detector; `true` when its settings changed (run the next one), `false` when
+    /// `cancel` fired.
     async fn run_detector(
         &self,
         settings: DetectorSettings,
