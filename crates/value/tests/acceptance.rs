@@ -600,3 +600,19 @@ fn d4_evaluation_errors_name_the_file() {
     let rendered: Vec<String> = diagnostics.iter().map(Diagnostic::to_string).collect();
     assert_eq!(rendered, ["conf.d/main.alloy:2:10: 0 divide by zero error"]);
 }
+
+/// `docs/syntax.md` ("Durations"): a number is read as its text, so `0` is the only number that
+/// is a duration; `"0"` and `0` both give `0s`.
+#[test]
+fn docs_zero_is_the_only_number_that_is_a_duration() {
+    let scope = scope_with_env(&[]);
+    assert_eq!(eval_into(&scope, "0", &Type::Duration), Ok(string("0s")));
+    assert_eq!(
+        eval_into(&scope, "\"0\"", &Type::Duration),
+        Ok(string("0s"))
+    );
+    assert_eq!(
+        eval_into(&scope, "1", &Type::Duration),
+        Err("1:1: 1 time: missing unit in duration \"1\"".to_owned())
+    );
+}
