@@ -2,3 +2,5 @@
 
 mod fmt;
 mod validate;
+mod http_api;
+mod run;

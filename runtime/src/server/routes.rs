@@ -138,6 +138,7 @@ fn shutting_down() -> Response {
 }
 
 async fn reload(State(control): State<Control>) -> Response {
+    tracing::debug!("reload requested over http");
     if control.is_shutting_down() {
         return shutting_down();
     }
