@@ -1,12 +1,15 @@
 //! The ferroalloy runtime and command-line tool.
 //!
-//! Today this crate holds the command-line front end (`fmt`, `validate`), reading configuration
-//! sources and the checks that need no running component; the graph runtime builds on them.
+//! Sources are read and parsed (`config`), turned into a graph of components (`graph`),
+//! evaluated and kept running by the controller (`controller`), and exposed over HTTP
+//! (`server`). The command line (`cli`, `commands`) ties them together.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod graph;
 pub mod report;
+pub mod status;
 
 /// How the process ends (runtime §13.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,3 +32,8 @@ impl ExitStatus {
         }
     }
 }
+pub mod logging;
+pub mod server;
+pub mod watch;
+pub mod controller;
+pub mod metrics;

@@ -446,7 +446,7 @@ fn a_missing_path_is_one_error_line() {
     assert_eq!(run.code, Some(1));
     assert!(
         run.stderr
-            .starts_with("Error: failed to read missing.alloy: "),
+            .starts_with("Error: reading config path \"missing.alloy\": "),
         "{}",
         run.stderr
     );

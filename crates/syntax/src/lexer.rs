@@ -24,7 +24,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::quote::{in_ranges, unicode_description};
-use crate::span::{SourceFile, Span};
+use crate::span::{OffsetAnchor, SourceFile, Span};
 use crate::token::{Token, TokenKind};
 
 const BOM: char = '\u{FEFF}';
@@ -711,6 +711,31 @@ pub(crate) fn decode_string(literal: &str) -> Result<String, UnquoteError> {
 /// [`MAX_ERRORS`] times, then once `too many illegal UTF-8 encodings; later ones are not
 /// reported`).
 pub fn decode_source(bytes: &[u8]) -> (String, Vec<(usize, String)>) {
+    let decoded = decode_with_anchors(bytes);
+    (decoded.text, decoded.problems)
+}
+
+/// Decode the bytes of the configuration file `name` into a [`SourceFile`] whose positions count
+/// the file's own bytes (a stripped byte-order mark and replaced invalid sequences included, as
+/// Alloy counts them), with a diagnostic for every encoding problem of §1.
+pub fn load_source(name: &str, bytes: &[u8]) -> (SourceFile, Vec<Diagnostic>) {
+    let decoded = decode_with_anchors(bytes);
+    let src = SourceFile::with_anchors(name, decoded.text, decoded.anchors);
+    let diagnostics = decoded
+        .problems
+        .into_iter()
+        .map(|(offset, message)| Diagnostic::error(&src, Span::point(offset), message))
+        .collect();
+    (src, diagnostics)
+}
+
+struct DecodedSource {
+    text: String,
+    problems: Vec<(usize, String)>,
+    anchors: Vec<OffsetAnchor>,
+}
+
+fn decode_with_anchors(bytes: &[u8]) -> DecodedSource {
     let rejected = if bytes.starts_with(&[0xFF, 0xFE, 0x00, 0x00]) {
         Some("UTF32LittleEndian")
     } else if bytes.starts_with(&[0x00, 0x00, 0xFE, 0xFF]) {
@@ -723,34 +748,45 @@ pub fn decode_source(bytes: &[u8]) -> (String, Vec<(usize, String)>) {
         None
     };
     if let Some(encoding) = rejected {
-        return (
-            String::new(),
-            vec![(
+        return DecodedSource {
+            text: String::new(),
+            problems: vec![(
                 0,
                 format!("configuration is encoded with {encoding} but must be utf8"),
             )],
-        );
+            anchors: Vec::new(),
+        };
     }
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let mut anchors = Vec::new();
+    let (bytes, mut original) = match bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        Some(rest) => {
+            anchors.push(OffsetAnchor { decoded: 0, original: 3 });
+            (rest, 3)
+        }
+        None => (bytes, 0),
+    };
     let mut text = String::with_capacity(bytes.len());
-    let mut errors = Vec::new();
+    let mut problems = Vec::new();
     for chunk in bytes.utf8_chunks() {
         text.push_str(chunk.valid());
+        original += chunk.valid().len();
         if !chunk.invalid().is_empty() {
-            match errors.len() {
+            match problems.len() {
                 n if n < MAX_ERRORS => {
-                    errors.push((text.len(), "illegal UTF-8 encoding".to_string()))
+                    problems.push((text.len(), "illegal UTF-8 encoding".to_string()))
                 }
-                n if n == MAX_ERRORS => errors.push((
+                n if n == MAX_ERRORS => problems.push((
                     text.len(),
                     "too many illegal UTF-8 encodings; later ones are not reported".to_string(),
                 )),
                 _ => {}
             }
             text.push(char::REPLACEMENT_CHARACTER);
+            original += chunk.invalid().len();
+            anchors.push(OffsetAnchor { decoded: text.len(), original });
         }
     }
-    (text, errors)
+    DecodedSource { text, problems, anchors }
 }
 
 /// Code points at or above U+0080 in the general category L (Unicode 16): Go's

@@ -14,5 +14,5 @@ pub mod span;
 pub mod token;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use span::{Position, SourceFile, Span};
+pub use span::{OffsetAnchor, Position, SourceFile, Span};
 pub use token::{Token, TokenKind};

@@ -61,11 +61,25 @@ pub struct Position {
 
 /// One named source text with a line index, shared cheaply between parser, evaluator and
 /// diagnostics.
+///
+/// When the text was decoded from bytes that were not all kept (a UTF-8 byte-order mark
+/// stripped, invalid sequences replaced by U+FFFD), positions are reported in bytes of the file
+/// as written, as Alloy reports them: `anchors` maps offsets of the text back to the file.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
     line_starts: Arc<[usize]>,
+    anchors: Arc<[OffsetAnchor]>,
+}
+
+/// From `text` offset `decoded` on, text offsets map to file offsets starting at `original`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetAnchor {
+    /// An offset in the decoded text.
+    pub decoded: usize,
+    /// The file offset it corresponds to.
+    pub original: usize,
 }
 
 impl SourceFile {
@@ -84,6 +98,28 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts: line_starts.into(),
+            anchors: Arc::new([]),
+        }
+    }
+
+    /// Like [`SourceFile::new`], for a text decoded from a file whose bytes differ: `anchors`
+    /// (sorted by `decoded`) say where the file's byte offsets diverge from the text's.
+    pub fn with_anchors(
+        name: impl Into<Arc<str>>,
+        text: impl Into<Arc<str>>,
+        anchors: Vec<OffsetAnchor>,
+    ) -> Self {
+        let mut file = Self::new(name, text);
+        file.anchors = anchors.into();
+        file
+    }
+
+    /// The file offset of text offset `offset`.
+    fn original_offset(&self, offset: usize) -> usize {
+        let index = self.anchors.partition_point(|anchor| anchor.decoded <= offset);
+        match index.checked_sub(1).and_then(|i| self.anchors.get(i)) {
+            Some(anchor) => anchor.original + (offset - anchor.decoded),
+            None => offset,
         }
     }
 
@@ -115,9 +151,15 @@ impl SourceFile {
             Ok(i) => i,
             Err(i) => i - 1,
         };
+        // The first line starts at the file's first byte, before any stripped byte-order mark.
+        let line_start = match line_index {
+            0 => 0,
+            _ => self.original_offset(self.line_starts[line_index]),
+        };
+        let offset = self.original_offset(offset);
         Position {
             line: line_index + 1,
-            column: offset - self.line_starts[line_index] + 1,
+            column: offset - line_start + 1,
             offset,
         }
     }
@@ -179,6 +221,21 @@ mod tests {
             }
         );
         assert_eq!(file.position(100).offset, 7);
+    }
+
+    #[test]
+    fn anchors_report_positions_in_file_bytes() {
+        // "\u{feff}a = \"\xff\" 1": BOM stripped (3 bytes), one invalid byte replaced by U+FFFD.
+        let text = "a = \"\u{fffd}\" 1\nb";
+        let anchors = vec![
+            OffsetAnchor { decoded: 0, original: 3 },
+            OffsetAnchor { decoded: 8, original: 9 },
+        ];
+        let file = SourceFile::with_anchors("f", text, anchors);
+        assert_eq!(file.position(0), Position { line: 1, column: 4, offset: 3 });
+        assert_eq!(file.position(5), Position { line: 1, column: 9, offset: 8 });
+        assert_eq!(file.position(10), Position { line: 1, column: 12, offset: 11 });
+        assert_eq!(file.position(12), Position { line: 2, column: 1, offset: 13 });
     }
 
     #[test]

@@ -11,7 +11,7 @@
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 use ferroalloy_syntax::format::format_source;
-use ferroalloy_syntax::lexer::{decode_source, tokenize};
+use ferroalloy_syntax::lexer::{load_source, tokenize};
 use ferroalloy_syntax::parser::{leading_zero_warnings, parse_file};
 use ferroalloy_syntax::render::render_pretty;
 use ferroalloy_syntax::{Diagnostic, Diagnostics, SourceFile, Span, TokenKind};
@@ -21,15 +21,9 @@ const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../conformanc
 /// Read `bytes` as the file `name` (decoding, lexing, parsing) and return every diagnostic in
 /// reporting order as `file:line:col: message`.
 fn file_errors(name: &str, bytes: &[u8]) -> Vec<String> {
-    let (text, decode_errors) = decode_source(bytes);
-    let src = SourceFile::new(name, text);
+    let (src, decode_errors) = load_source(name, bytes);
     let (_, diagnostics) = parse_file(&src);
-    let mut all = Diagnostics::new();
-    all.extend(
-        decode_errors
-            .into_iter()
-            .map(|(offset, message)| Diagnostic::error(&src, Span::point(offset), message)),
-    );
+    let mut all = Diagnostics::from(decode_errors);
     all.extend(diagnostics.into_vec());
     all.sorted().iter().map(|d| d.to_string()).collect()
 }
@@ -451,4 +445,11 @@ fn formatting_is_idempotent_on_the_whole_corpus() {
     let keys = r#"a = {"\a\b\f\n\r\t\v\\\"" = 1, "\101\x41\u0041\U00000041" = 2, "é\u00e9" = 3}
 "#;
     assert_eq!(format(keys), Ok(keys.to_owned()));
+}
+
+#[test]
+fn zz_probe() {
+    for t in ["a = [\r\n 1\r\n]", "a = [\r\n 1 \r\n]", "a = {\r\n b = 1\r\n}", "a = 1 +\r\n", "a = [\r\n 1 /* x */ \r\n]", "a = [\r\n 1\r"] {
+        println!("{t:?} => {:?}", errors(t));
+    }
 }

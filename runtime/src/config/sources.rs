@@ -9,8 +9,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ferroalloy_syntax::lexer::decode_source;
-use ferroalloy_syntax::{Diagnostic, SourceFile, Span};
+use ferroalloy_syntax::lexer::load_source;
+use ferroalloy_syntax::{Diagnostic, SourceFile};
 
 /// The decoded files of one configuration path.
 #[derive(Clone, Debug)]
@@ -26,7 +26,7 @@ pub struct ConfigSources {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The path does not exist or cannot be read.
-    #[error("failed to read {path}: {source}")]
+    #[error("reading config path {path:?}: {source}")]
     Read {
         /// The path as given.
         path: String,
@@ -89,14 +89,22 @@ pub fn read_sources(path: &Path) -> Result<(ConfigSources, Vec<Diagnostic>), Sou
     Ok((ConfigSources { files, module_path }, diagnostics))
 }
 
+/// The combined content hash of `files` (runtime §10.3): lower-case hex SHA-256 over, for each
+/// file in load order, its name, a NUL byte, its content and a NUL byte.
+pub fn config_hash(files: &[SourceFile]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.name().as_bytes());
+        hasher.update([0]);
+        hasher.update(file.text().as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 /// Decode one file's bytes into a [`SourceFile`] named `name`, with a diagnostic for every
 /// encoding problem (syntax spec §1).
 pub fn decode_file(name: &str, bytes: &[u8]) -> (SourceFile, Vec<Diagnostic>) {
-    let (text, problems) = decode_source(bytes);
-    let file = SourceFile::new(name, text);
-    let diagnostics = problems
-        .into_iter()
-        .map(|(offset, message)| Diagnostic::error(&file, Span::new(offset, offset + 1), message))
-        .collect();
-    (file, diagnostics)
+    load_source(name, bytes)
 }
