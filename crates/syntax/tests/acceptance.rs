@@ -468,3 +468,69 @@ fn positions_in_crlf_files_match_alloy() {
         ["main.alloy:2:1: expected expression, got EOF"]
     );
 }
+
+/// The pretty excerpt of the first error of a file read from `bytes`, as `run` and `validate`
+/// print it (the renderer gets the loaded text of the file).
+fn pretty_first_error(bytes: &[u8]) -> String {
+    let (src, decode_errors) = load_source("main.alloy", bytes);
+    let (_, diagnostics) = parse_file(&src);
+    let mut all = Diagnostics::from(decode_errors);
+    all.extend(diagnostics.into_vec());
+    let first = all.sorted()[0].clone();
+    let text = src.text().to_owned();
+    let lookup = |name: &str| (name == "main.alloy").then_some(text.as_str());
+    render_pretty([&first], &lookup, false)
+}
+
+/// In a pretty excerpt, the character index of the first `^` on the focus line and of `target`
+/// on the context line of `line`, both counted after the `" | "` gutter.
+fn caret_and_target(rendered: &str, line: usize, target: char) -> (Option<usize>, Option<usize>) {
+    let prefix = format!("{line} | ");
+    let lines: Vec<&str> = rendered.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with(&prefix));
+    let context = at.map(|i| {
+        lines[i][prefix.len()..]
+            .trim_start_matches('\u{feff}')
+            .to_owned()
+    });
+    let focus = at
+        .and_then(|i| lines.get(i + 1))
+        .map(|l| l[prefix.len()..].to_owned());
+    (
+        focus.and_then(|f| f.chars().position(|c| c == '^')),
+        context.and_then(|c| c.chars().position(|c| c == target)),
+    )
+}
+
+/// §8.2: the caret stands under the reported position. After a UTF-8 BOM the column counts the
+/// BOM's bytes (1:8 for `a = +`), so the excerpt must map it back onto the line it shows.
+#[test]
+fn pretty_caret_after_a_bom_is_under_the_token() {
+    let rendered = pretty_first_error(b"\xEF\xBB\xBFa = +\n");
+    assert!(
+        rendered.starts_with("Error: main.alloy:1:8: expected expression, got +\n"),
+        "{rendered}"
+    );
+    let (caret, target) = caret_and_target(&rendered, 1, '+');
+    assert_eq!(caret, target, "caret not under `+`:\n{rendered}");
+}
+
+/// §8.2, the same after an invalid byte shown as U+FFFD: the error at 1:9 (file bytes) is the
+/// `1`, and the caret must be under it.
+#[test]
+fn pretty_caret_after_invalid_utf8_is_under_the_token() {
+    let (src, decode_errors) = load_source("main.alloy", b"a = \"\xff\" 1\n");
+    let (_, diagnostics) = parse_file(&src);
+    let mut all = Diagnostics::from(decode_errors);
+    all.extend(diagnostics.into_vec());
+    let second = all.sorted()[1].clone();
+    assert_eq!(
+        second.to_string(),
+        "main.alloy:1:9: expected TERMINATOR, got NUMBER"
+    );
+    let text = src.text().to_owned();
+    let lookup = |name: &str| (name == "main.alloy").then_some(text.as_str());
+    let rendered = render_pretty([&second], &lookup, false);
+    let (caret, target) = caret_and_target(&rendered, 1, '1');
+    assert_eq!(caret, target, "caret not under `1`:\n{rendered}");
+}
