@@ -534,3 +534,19 @@ fn pretty_caret_after_invalid_utf8_is_under_the_token() {
     let (caret, target) = caret_and_target(&rendered, 1, '1');
     assert_eq!(caret, target, "caret not under `1`:\n{rendered}");
 }
+
+/// §9 "Comments: kept in place; … inline `/* */` keep single spaces": a block comment written
+/// before code on the same line stays on that line, one space before the code. Alloy's printer
+/// does the same (`writeCommentSuffix` writes one space when the next token is on the comment's
+/// line and no newline).
+#[test]
+fn block_comments_before_code_on_the_same_line_stay_there() {
+    for (text, want) in [
+        ("/* a */ b {\n}\n", "/* a */ b { }\n"),
+        ("a = 1\n/* c */ b = 2\n", "a = 1\n/* c */ b = 2\n"),
+        ("b {\n  /* c */ x = 1\n}\n", "b {\n\t/* c */ x = 1\n}\n"),
+        ("a = [\n  /* c */ 1,\n]\n", "a = [\n\t/* c */ 1,\n]\n"),
+    ] {
+        assert_eq!(format(text), Ok(want.to_owned()), "{text:?}");
+    }
+}
