@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 
-use ferroalloy_syntax::render::render_pretty;
+use ferroalloy_syntax::render::render_pretty_sources;
 use ferroalloy_syntax::{Diagnostic, Diagnostics, SourceFile};
 
 /// Whether diagnostics written to stderr should be coloured.
@@ -16,10 +16,10 @@ pub fn stderr_wants_color() -> bool {
 
 /// Every diagnostic in reporting order, pretty-printed with the excerpts of `files`.
 pub fn pretty(diagnostics: &Diagnostics, files: &[SourceFile], color: bool) -> String {
-    let texts: HashMap<&str, &str> = files.iter().map(|f| (f.name(), f.text())).collect();
-    let lookup = |name: &str| texts.get(name).copied();
+    let by_name: HashMap<&str, &SourceFile> = files.iter().map(|f| (f.name(), f)).collect();
+    let lookup = |name: &str| by_name.get(name).copied();
     let sorted: Vec<&Diagnostic> = diagnostics.sorted();
-    render_pretty(sorted, &lookup, color)
+    render_pretty_sources(sorted, &lookup, color)
 }
 
 /// Every diagnostic in reporting order, one `file:line:col: message` line each.

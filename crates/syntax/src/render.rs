@@ -12,6 +12,7 @@
 use std::fmt::Write as _;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::span::SourceFile;
 
 /// Context lines longer than this many bytes are shortened with `…` (spec syntax §12).
 pub const MAX_LINE_BYTES: usize = 1000;
@@ -39,7 +40,46 @@ pub fn render_pretty<'a>(
     out
 }
 
+/// [`render_pretty`] over decoded source files: positions count the file's bytes (a stripped
+/// byte-order mark, replaced invalid UTF-8), so each is mapped onto the text shown before the
+/// caret is drawn.
+pub fn render_pretty_sources<'a>(
+    diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
+    source: &dyn Fn(&str) -> Option<&'a SourceFile>,
+    color: bool,
+) -> String {
+    let mut out = String::new();
+    for (i, diagnostic) in diagnostics.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match source(&diagnostic.file) {
+            Some(file) => {
+                let mut shown = diagnostic.clone();
+                shown.start.column = file.text_column(shown.start.line, shown.start.column);
+                if let Some(end) = shown.end.as_mut() {
+                    end.column = file.text_column(end.line, end.column);
+                }
+                // The header keeps the reported position; only the excerpt uses text columns.
+                render_one_with_header(&mut out, &shown, diagnostic, Some(file.text()), color);
+            }
+            None => render_one(&mut out, diagnostic, None, color),
+        }
+    }
+    out
+}
+
 fn render_one(out: &mut String, diagnostic: &Diagnostic, text: Option<&str>, color: bool) {
+    render_one_with_header(out, diagnostic, diagnostic, text, color);
+}
+
+fn render_one_with_header(
+    out: &mut String,
+    diagnostic: &Diagnostic,
+    header: &Diagnostic,
+    text: Option<&str>,
+    color: bool,
+) {
     let label = match diagnostic.severity {
         Severity::Error => "Error:",
         Severity::Warning => "Warning:",
@@ -49,9 +89,9 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, text: Option<&str>, col
             Severity::Error => RED_BOLD,
             Severity::Warning => YELLOW_BOLD,
         };
-        let _ = writeln!(out, "{colour}{label}{RESET} {BOLD}{diagnostic}{RESET}");
+        let _ = writeln!(out, "{colour}{label}{RESET} {BOLD}{header}{RESET}");
     } else {
-        let _ = writeln!(out, "{label} {diagnostic}");
+        let _ = writeln!(out, "{label} {header}");
     }
 
     let Some(text) = text else { return };

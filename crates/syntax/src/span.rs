@@ -116,7 +116,9 @@ impl SourceFile {
 
     /// The file offset of text offset `offset`.
     fn original_offset(&self, offset: usize) -> usize {
-        let index = self.anchors.partition_point(|anchor| anchor.decoded <= offset);
+        let index = self
+            .anchors
+            .partition_point(|anchor| anchor.decoded <= offset);
         match index.checked_sub(1).and_then(|i| self.anchors.get(i)) {
             Some(anchor) => anchor.original + (offset - anchor.decoded),
             None => offset,
@@ -162,6 +164,28 @@ impl SourceFile {
             column: offset - line_start + 1,
             offset,
         }
+    }
+
+    /// The 1-based column within line `line` of the text of the position reported as `line`,
+    /// `column` (a column counted in the file's bytes): the inverse of [`SourceFile::position`],
+    /// for drawing a caret under the text as decoded.
+    pub fn text_column(&self, line: usize, column: usize) -> usize {
+        let Some(&line_start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return column;
+        };
+        let original_line_start = match line {
+            1 => 0,
+            _ => self.original_offset(line_start),
+        };
+        let original = original_line_start + column.saturating_sub(1);
+        let index = self
+            .anchors
+            .partition_point(|anchor| anchor.original <= original);
+        let decoded = match index.checked_sub(1).and_then(|i| self.anchors.get(i)) {
+            Some(anchor) => anchor.decoded + (original - anchor.original),
+            None => original,
+        };
+        decoded.saturating_sub(line_start) + 1
     }
 
     /// Start position and inclusive end position (the last byte) of `span`; an empty span has no
@@ -228,14 +252,76 @@ mod tests {
         // "\u{feff}a = \"\xff\" 1": BOM stripped (3 bytes), one invalid byte replaced by U+FFFD.
         let text = "a = \"\u{fffd}\" 1\nb";
         let anchors = vec![
-            OffsetAnchor { decoded: 0, original: 3 },
-            OffsetAnchor { decoded: 8, original: 9 },
+            OffsetAnchor {
+                decoded: 0,
+                original: 3,
+            },
+            OffsetAnchor {
+                decoded: 8,
+                original: 9,
+            },
         ];
         let file = SourceFile::with_anchors("f", text, anchors);
-        assert_eq!(file.position(0), Position { line: 1, column: 4, offset: 3 });
-        assert_eq!(file.position(5), Position { line: 1, column: 9, offset: 8 });
-        assert_eq!(file.position(10), Position { line: 1, column: 12, offset: 11 });
-        assert_eq!(file.position(12), Position { line: 2, column: 1, offset: 13 });
+        assert_eq!(
+            file.position(0),
+            Position {
+                line: 1,
+                column: 4,
+                offset: 3
+            }
+        );
+        assert_eq!(
+            file.position(5),
+            Position {
+                line: 1,
+                column: 9,
+                offset: 8
+            }
+        );
+        assert_eq!(
+            file.position(10),
+            Position {
+                line: 1,
+                column: 12,
+                offset: 11
+            }
+        );
+        assert_eq!(
+            file.position(12),
+            Position {
+                line: 2,
+                column: 1,
+                offset: 13
+            }
+        );
+    }
+
+    #[test]
+    fn text_columns_invert_file_columns() {
+        let text = "a = \"\u{fffd}\" 1\nb";
+        let anchors = vec![
+            OffsetAnchor {
+                decoded: 0,
+                original: 3,
+            },
+            OffsetAnchor {
+                decoded: 8,
+                original: 9,
+            },
+        ];
+        let file = SourceFile::with_anchors("f", text, anchors);
+        for offset in [0, 4, 5, 8, 10, 12] {
+            let position = file.position(offset);
+            let line_start = if position.line == 1 { 0 } else { 12 };
+            assert_eq!(
+                file.text_column(position.line, position.column),
+                offset - line_start + 1,
+                "offset {offset}"
+            );
+        }
+        let plain = SourceFile::new("g", "ab\ncd");
+        assert_eq!(plain.text_column(2, 2), 2);
+        assert_eq!(plain.text_column(9, 3), 3);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use ferroalloy_syntax::format::format_source;
 use ferroalloy_syntax::lexer::{load_source, tokenize};
 use ferroalloy_syntax::parser::{leading_zero_warnings, parse_file};
-use ferroalloy_syntax::render::render_pretty;
+use ferroalloy_syntax::render::{render_pretty, render_pretty_sources};
 use ferroalloy_syntax::{Diagnostic, Diagnostics, SourceFile, Span, TokenKind};
 
 const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../conformance/syntax");
@@ -477,9 +477,8 @@ fn pretty_first_error(bytes: &[u8]) -> String {
     let mut all = Diagnostics::from(decode_errors);
     all.extend(diagnostics.into_vec());
     let first = all.sorted()[0].clone();
-    let text = src.text().to_owned();
-    let lookup = |name: &str| (name == "main.alloy").then_some(text.as_str());
-    render_pretty([&first], &lookup, false)
+    let lookup = |name: &str| (name == "main.alloy").then_some(&src);
+    render_pretty_sources([&first], &lookup, false)
 }
 
 /// In a pretty excerpt, the character index of the first `^` on the focus line and of `target`
@@ -528,9 +527,8 @@ fn pretty_caret_after_invalid_utf8_is_under_the_token() {
         second.to_string(),
         "main.alloy:1:9: expected TERMINATOR, got NUMBER"
     );
-    let text = src.text().to_owned();
-    let lookup = |name: &str| (name == "main.alloy").then_some(text.as_str());
-    let rendered = render_pretty([&second], &lookup, false);
+    let lookup = |name: &str| (name == "main.alloy").then_some(&src);
+    let rendered = render_pretty_sources([&second], &lookup, false);
     let (caret, target) = caret_and_target(&rendered, 1, '1');
     assert_eq!(caret, target, "caret not under `1`:\n{rendered}");
 }
