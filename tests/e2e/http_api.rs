@@ -1,5 +1,10 @@
 //! The HTTP API of a real `ferroalloy run` (runtime §10, §15 items 1, 18, 19 and 23 adapted to
 //! `local.file`, §16's HTTP rows).
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a broken fixture stops the test with a message"
+)]
 
 use std::fs;
 use std::path::Path;

@@ -1,6 +1,11 @@
 //! `ferroalloy run` as a user runs it: flags, start-up, reloads by HTTP, signal and file watch,
 //! the `logging` block, shutdown (runtime §7, §8, §13.1, §15 items 2, 3, 6–10, 15, 16, 20,
 //! 22 and 24 adapted to `local.file`, §16).
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a broken fixture stops the test with a message"
+)]
 
 use std::fs;
 use std::io::Write;

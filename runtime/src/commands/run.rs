@@ -18,6 +18,11 @@
 //!   keeps answering 503 during the drain). A second `SIGINT`/`SIGTERM` at any point of it aborts
 //!   and exits with status 1 at once.
 
+#![allow(
+    clippy::print_stderr,
+    reason = "run reports start-up failures and the initial load's diagnostics on stderr by contract (runtime §7.4, §13.4)"
+)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +40,10 @@ use crate::logging::Logging;
 use crate::server::{self, HttpServer, ServerError};
 use crate::status::{ControlPlane, LoadOutcome, LogLevel, Trigger};
 use crate::{report, watch};
+
+/// How long, beyond the HTTP server's own grace period, shutdown waits for the last tasks
+/// (an initial load interrupted by the signal) before the process exits anyway.
+const STRAGGLER_GRACE: Duration = Duration::from_secs(5);
 
 /// Arguments of `ferroalloy run`.
 #[derive(Debug, clap::Args)]
@@ -303,7 +312,7 @@ async fn run_async(args: &RunArgs, logging: Logging) -> Ended {
 
     let initial = {
         let controller = controller.clone();
-        tokio::spawn(async move { controller.load(Trigger::Startup).await })
+        tasks.spawn(async move { controller.load(Trigger::Startup).await })
     };
     let initial = tokio::select! {
         joined = initial => joined.ok().flatten(),
@@ -419,6 +428,10 @@ async fn shut_down(
     tasks.close();
     tokio::select! {
         () = tasks.wait() => {}
+        () = tokio::time::sleep(server::SHUTDOWN_GRACE + STRAGGLER_GRACE) => {
+            // Only an initial load stuck in a component's build can still be running here.
+            tracing::warn!("a load was still running at exit");
+        }
         () = signals.termination() => {
             tracing::error!("received a second termination signal, exiting at once");
             return Ended::Aborted;
