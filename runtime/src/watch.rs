@@ -139,10 +139,12 @@ pub async fn debounce<F, Fut>(
                 () = tokio::time::sleep(quiet) => break,
             }
         }
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            _ = on_quiet() => {}
+        if cancel.is_cancelled() {
+            return;
         }
+        // Not raced against `cancel`: a load is never dropped half-way; once shutdown has
+        // begun the controller answers at once.
+        on_quiet().await;
     }
 }
 

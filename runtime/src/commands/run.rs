@@ -350,10 +350,8 @@ async fn run_async(args: &RunArgs, logging: Logging) -> Ended {
                     () = stop.cancelled() => return,
                     () = hangups.notified() => {}
                 }
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    _ = control.reload(Trigger::Signal) => {}
-                }
+                // Not raced against `stop`: a load is never dropped half-way.
+                let _ = control.reload(Trigger::Signal).await;
             }
         });
     }
