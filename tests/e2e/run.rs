@@ -624,3 +624,41 @@ fn sigterm_shuts_down_cleanly_and_a_second_signal_exits_1_at_once() {
     );
     drop(slow);
 }
+
+#[test]
+fn the_file_watch_sees_new_files_in_a_directory_and_files_replaced_by_rename() {
+    let dir = temp();
+    let conf = dir.path().join("conf.d");
+    fs::create_dir(&conf).expect("mkdir");
+    write(&conf.join("a.alloy"), &file_block(dir.path(), "a", "A"));
+    let run = start_run(dir.path(), &["conf.d"]);
+    run.wait_ready();
+
+    write(&conf.join("b.alloy"), &file_block(dir.path(), "b", "B"));
+    let reloaded = run.wait_until(Duration::from_secs(10), |run| {
+        reload_count(run, "watch") == 1
+    });
+    assert!(reloaded, "{}", run.stderr());
+    assert_eq!(run.get("/api/v0/web/components/local.file.b").status, 200);
+    assert_eq!(
+        run.get("/api/v0/web/reload-status").json()["lastReload"]["files"],
+        serde_json::json!(["conf.d/a.alloy", "conf.d/b.alloy"])
+    );
+
+    // Replaced by rename, as editors and Kubernetes do.
+    let staged = dir.path().join("staged.alloy");
+    write(
+        &staged,
+        &format!(
+            "{}\n{}",
+            file_block(dir.path(), "a", "A"),
+            file_block(dir.path(), "c", "C")
+        ),
+    );
+    fs::rename(&staged, conf.join("a.alloy")).expect("rename over a.alloy");
+    let reloaded = run.wait_until(Duration::from_secs(10), |run| {
+        reload_count(run, "watch") == 2
+    });
+    assert!(reloaded, "{}", run.stderr());
+    assert_eq!(run.get("/api/v0/web/components/local.file.c").status, 200);
+}
