@@ -15,6 +15,9 @@
 //! - Each timed iteration is `load(trigger)` followed by `wait_idle()`, so propagation queued
 //!   during the load is counted. File writes, controller creation and shutdown are untimed
 //!   (`iter_custom`).
+//! - Two breakdown rows run phases 1-3 alone (read + hash + parse, then + graph build) with
+//!   the functions the controller calls, so the evaluation share of a reload is the
+//!   difference between (2) and `phases_read_parse_graph`.
 //! - Criterion's figures for the two reloads are taken minutes apart on a shared machine, so
 //!   the ratio of (3) to (2) is also measured directly: the two reloads alternate on one
 //!   controller and the median of the per-pair ratios is printed.
@@ -25,6 +28,7 @@
 
 use std::cell::Cell;
 use std::fmt::Write as _;
+use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -35,8 +39,11 @@ use ferroalloy_component::{
     Arguments, BuildError, Component, ComponentRegistry, ExportSpec, Exports, FieldVisitor,
     Options, Stability, registration,
 };
+use ferroalloy_runtime::config::sources::{config_hash, read_sources};
 use ferroalloy_runtime::controller::{Controller, ControllerConfig};
+use ferroalloy_runtime::graph::{Graph, ParsedFile};
 use ferroalloy_runtime::status::{ControlPlane, LoadOutcome, LogSettings, LoggingControl, Trigger};
+use ferroalloy_syntax::parser::parse_file;
 use ferroalloy_value::{Object, Value};
 use indexmap::IndexMap;
 use tokio::runtime::Runtime;
@@ -262,6 +269,22 @@ async fn timed_load(controller: &Controller, trigger: Trigger) -> Duration {
     elapsed
 }
 
+/// Phases 1 and 2 of a load (read the sources, parse each file), as the controller runs them.
+fn read_and_parse(path: &std::path::Path) -> Vec<ParsedFile> {
+    let (sources, _) = read_sources(path).expect("read config");
+    let hash = config_hash(&sources.files);
+    black_box(hash);
+    sources
+        .files
+        .into_iter()
+        .map(|src| {
+            let (file, diagnostics) = parse_file(&src);
+            assert!(!diagnostics.has_errors());
+            ParsedFile { src, file }
+        })
+        .collect()
+}
+
 /// The counts a correct runtime produces, checked once before anything is timed.
 fn assert_counts(rt: &Runtime, bench: &Bench) {
     rt.block_on(async {
@@ -360,6 +383,22 @@ fn graph_load(c: &mut Criterion) {
             })
         });
     });
+
+    // Breakdown of (2): phases 1-3 alone, the same functions the controller calls.
+    bench.write(false);
+    let registry = registry();
+    group.bench_function("phases_read_parse", |b| {
+        b.iter(|| black_box(read_and_parse(&bench.path)));
+    });
+    group.bench_function("phases_read_parse_graph", |b| {
+        b.iter(|| {
+            let parsed = read_and_parse(&bench.path);
+            let (graph, diagnostics) =
+                Graph::build(&parsed, &registry, Stability::GenerallyAvailable);
+            assert!(diagnostics.is_empty());
+            black_box(graph)
+        });
+    });
     group.finish();
 
     interleaved_ratio(&rt, &bench, &controller);
@@ -372,6 +411,8 @@ fn interleaved_ratio(rt: &Runtime, bench: &Bench, controller: &Controller) {
     let mut unchanged_all = Vec::with_capacity(RATIO_PAIRS);
     let mut changed_all = Vec::with_capacity(RATIO_PAIRS);
     rt.block_on(async {
+        // Apply whatever is on disk first, so the first "unchanged" reload is one.
+        timed_load(controller, Trigger::Http).await;
         for _ in 0..RATIO_PAIRS {
             let before = counts();
             let unchanged = timed_load(controller, Trigger::Http).await;
