@@ -12,6 +12,23 @@
 //!   printer; before a token is written, every comment that starts before it in the source is
 //!   written first (on the current line when no line break separated it from the previous
 //!   token, else on a line of its own), the way Alloy's printer interleaves them.
+//! - A `/* */` comment written before code on the same source line keeps that code on its line,
+//!   one space after it (`/* c */ b = 2`, §9 "comments are kept in place"; Alloy's printer writes
+//!   a space and no line break): a token asked on a new line stays on the current line when that
+//!   line holds only comments, the last is a block comment, and the source has no line break
+//!   between it and the token. Two exceptions keep the spec's own-line rules: a closer asked on
+//!   a new line always gets one (`/* c */` then `}` below it, where Alloy would write
+//!   `/* c */ }`), and a comment that follows code on its line (`b { /* c */ x = 1 }`) stays a
+//!   trailing comment with the statement on the next line (statements one per line; Alloy would
+//!   write `b { /* c */ x = 1`). A `//` comment always ends the line.
+//! - Alignment around such a line follows Alloy's tabwriter, and stays idempotent because it only
+//!   depends on what shares an output line, which formatting does not change: a name after
+//!   block comments on its line ends the run before it (as a comment-only line does; Alloy
+//!   writes a form feed before an own-line comment) and starts a new run, its width counted from
+//!   the start of the line, comments included, so the `=` of the names after it line up with its
+//!   own (`/* c */ bb = 2` then `ccc        = 3`). A name after a multi-line comment sits on a
+//!   continuation line printed as is, whose indentation is not the run's: it is not aligned and
+//!   the run ends after it.
 //! - Output is built as a list of lines (indent level, text, trailing-comment position); padding
 //!   for alignment is inserted in a final pass, then lines are joined with tabs for indentation.
 //! - A space is inserted wherever two adjacent tokens would otherwise lex as different tokens
@@ -235,6 +252,9 @@ enum Tok {
     Number,
     /// `{`, `[` or `(`: no blank line may follow.
     Opener,
+    /// `}`, `]` or `)`: when asked on a new line it always gets one, even after a block comment
+    /// that shares its source line (spec syntax §9: the closer goes on its own line).
+    Closer,
     /// Anything else.
     Other,
 }
@@ -282,6 +302,8 @@ struct Printer<'a> {
     just_opened: bool,
     /// A line comment was written: the next token must start a new line.
     need_break: bool,
+    /// The current output line holds only comments, the first of which started it.
+    comment_line: bool,
     /// Whitespace requested before the next token.
     ws: Ws,
     /// Blank-line rule for the next token.
@@ -307,6 +329,7 @@ impl<'a> Printer<'a> {
             last_tok: Tok::Other,
             just_opened: false,
             need_break: false,
+            comment_line: false,
             ws: Ws::None,
             blank: Blank::Never,
             comment_level: 0,
@@ -439,6 +462,8 @@ impl<'a> Printer<'a> {
                 }
                 self.new_line(self.comment_level, blank);
                 self.just_opened = false;
+                self.need_break = false;
+                self.comment_line = true;
             } else if !self.cur.text.is_empty() {
                 if self.cur.comment_at.is_none() {
                     self.cur.comment_at = Some(self.cur.text.len());
@@ -469,8 +494,11 @@ impl<'a> Printer<'a> {
         if let Some(pos) = pos {
             self.flush_comments(pos);
         }
-        let ws = std::mem::replace(&mut self.ws, Ws::None);
+        let mut ws = std::mem::replace(&mut self.ws, Ws::None);
         let blank_rule = std::mem::replace(&mut self.blank, Blank::Never);
+        if self.stays_after_comment(pos, ws, kind) {
+            ws = Ws::Space;
+        }
         if self.need_break || matches!(ws, Ws::Newline(_)) {
             let level = match ws {
                 Ws::Newline(level) => level,
@@ -495,6 +523,7 @@ impl<'a> Printer<'a> {
             self.cur.text.push(' ');
         }
         self.need_break = false;
+        self.comment_line = false;
         self.cur.comment_at = None;
         let start = (self.lines.len(), self.cur.text.len());
         self.push_text(text, text.starts_with('`'));
@@ -506,6 +535,29 @@ impl<'a> Printer<'a> {
         self.last_tok = kind;
         self.just_opened = kind == Tok::Opener;
         start
+    }
+
+    /// Whether a token asked on a new line stays instead on the line of the block comments
+    /// before it, one space after them, as Alloy's printer keeps it: the current output line holds
+    /// only comments (the first one started it, so the token still starts its line but for them),
+    /// the last one is a `/* */` comment, the source has no line break between it and the token,
+    /// the token is not a closer, and the line is indented as the token would be (a continuation
+    /// line of a multi-line comment is printed as is and takes the token whatever its level).
+    fn stays_after_comment(&self, pos: Option<usize>, ws: Ws, kind: Tok) -> bool {
+        let Ws::Newline(level) = ws else {
+            return false;
+        };
+        self.comment_line
+            && self.last_was_comment
+            && !self.need_break
+            && kind != Tok::Closer
+            && (self.cur.verbatim || self.cur.indent == level)
+            && pos.is_some_and(|pos| !self.source_break_between(self.last_end, pos))
+    }
+
+    /// Whether the current output line is a continuation line of a multi-line block comment.
+    fn line_is_verbatim(&self) -> bool {
+        self.cur.verbatim
     }
 
     /// Write the comments left at the end of the file and join the lines.
@@ -663,6 +715,22 @@ impl<'a> Walker<'a> {
         None
     }
 
+    /// Alignment of a name (attribute or field on a new line) written at byte `name_at` of its
+    /// output line: whether it joins an alignment run, and from which byte of the line its
+    /// width counts. A name that starts its line joins `run` and counts from itself. A name after
+    /// block comments on its line (nothing else can precede it: it was asked on a new line)
+    /// starts a new run, as a comment-only line would end the run, and counts from the start of
+    /// the line, comments included, so that the `=` of the names after it line up with its own;
+    /// after a multi-line comment (a line printed as is, whose indentation is not the run's) it
+    /// is not aligned at all.
+    fn after_comments(&mut self, run: &mut usize, name_at: usize) -> (bool, usize) {
+        if name_at == 0 {
+            return (true, name_at);
+        }
+        *run = self.p.new_run();
+        (!self.p.line_is_verbatim(), 0)
+    }
+
     /// The statements of a body at indentation `level`.
     fn body(&mut self, body: &ast::Body, level: usize) {
         let saved = std::mem::replace(&mut self.p.comment_level, level);
@@ -677,16 +745,17 @@ impl<'a> Walker<'a> {
                         Tok::Other,
                         level,
                     );
+                    let (aligned, from) = self.after_comments(&mut run, name_at);
                     self.p.want(Ws::Space, Blank::Never);
                     let eq = self.find_punct(attr.name.span.end, attr.value.span.start, b'=');
                     let (eq_line, eq_at) = self.p.tok(eq, "=", Tok::Other, level + 1);
-                    if eq_line == first_line {
+                    if aligned && eq_line == first_line {
                         self.p
-                            .align_point(run, first_line, name_at, eq_at.saturating_sub(1));
+                            .align_point(run, first_line, from, eq_at.saturating_sub(1));
                     }
                     self.p.want(Ws::Space, Blank::Never);
                     self.expr(&attr.value, level);
-                    if self.p.line_index() != first_line {
+                    if !aligned || self.p.line_index() != first_line {
                         run = self.p.new_run();
                     }
                 }
@@ -732,13 +801,15 @@ impl<'a> Walker<'a> {
             } else {
                 self.p.want(Ws::Space, Blank::Never);
             }
-            self.p.tok(Some(block.rbrace.start), "}", Tok::Other, level);
+            self.p
+                .tok(Some(block.rbrace.start), "}", Tok::Closer, level);
             self.p.comment_level = saved;
         } else {
             self.body(&block.body, level + 1);
             let saved = std::mem::replace(&mut self.p.comment_level, level + 1);
             self.p.want(Ws::Newline(level), Blank::Never);
-            self.p.tok(Some(block.rbrace.start), "}", Tok::Other, level);
+            self.p
+                .tok(Some(block.rbrace.start), "}", Tok::Closer, level);
             self.p.comment_level = saved;
         }
     }
@@ -765,14 +836,14 @@ impl<'a> Walker<'a> {
                 self.p.tok(start, "[", Tok::Opener, level + 1);
                 let saved = std::mem::replace(&mut self.p.comment_level, level + 1);
                 self.list(elems, expr.span.start, expr.span, level);
-                self.p.tok(close, "]", Tok::Other, level);
+                self.p.tok(close, "]", Tok::Closer, level);
                 self.p.comment_level = saved;
             }
             ExprKind::Object(fields) => {
                 self.p.tok(start, "{", Tok::Opener, level + 1);
                 let saved = std::mem::replace(&mut self.p.comment_level, level + 1);
                 self.object(fields, expr.span, level);
-                self.p.tok(close, "}", Tok::Other, level);
+                self.p.tok(close, "}", Tok::Closer, level);
                 self.p.comment_level = saved;
             }
             ExprKind::Access { value, name } => {
@@ -787,7 +858,7 @@ impl<'a> Walker<'a> {
                 let open = self.find_punct(value.span.end, index.span.start, b'[');
                 self.p.tok(open, "[", Tok::Opener, level + 1);
                 self.expr(index, level);
-                self.p.tok(close, "]", Tok::Other, level);
+                self.p.tok(close, "]", Tok::Closer, level);
             }
             ExprKind::Call { func, args } => {
                 self.expr(func, level);
@@ -796,7 +867,7 @@ impl<'a> Walker<'a> {
                 let opener = open.unwrap_or(func.span.end.saturating_sub(1));
                 let saved = std::mem::replace(&mut self.p.comment_level, level + 1);
                 self.list(args, opener, expr.span, level);
-                self.p.tok(close, ")", Tok::Other, level);
+                self.p.tok(close, ")", Tok::Closer, level);
                 self.p.comment_level = saved;
             }
             ExprKind::Unary { op, operand } => {
@@ -819,7 +890,7 @@ impl<'a> Walker<'a> {
             ExprKind::Paren(inner) => {
                 self.p.tok(start, "(", Tok::Opener, level + 1);
                 self.expr(inner, level);
-                self.p.tok(close, ")", Tok::Other, level);
+                self.p.tok(close, ")", Tok::Closer, level);
             }
         }
     }
@@ -877,16 +948,21 @@ impl<'a> Walker<'a> {
             let (first_line, key_at) =
                 self.p
                     .tok(Some(field.key.span.start), &key, Tok::Other, inner + 1);
+            let (aligned, from) = if new_line {
+                self.after_comments(&mut run, key_at)
+            } else {
+                (false, key_at)
+            };
             self.p.want(Ws::Space, Blank::Never);
             let eq = self.find_punct(field.key.span.end, field.value.span.start, b'=');
             let (eq_line, eq_at) = self.p.tok(eq, "=", Tok::Other, inner + 1);
-            if new_line && eq_line == first_line {
+            if aligned && eq_line == first_line {
                 self.p
-                    .align_point(run, first_line, key_at, eq_at.saturating_sub(1));
+                    .align_point(run, first_line, from, eq_at.saturating_sub(1));
             }
             self.p.want(Ws::Space, Blank::Never);
             self.expr(&field.value, inner);
-            if !new_line || self.p.line_index() != first_line {
+            if !aligned || self.p.line_index() != first_line {
                 run = self.p.new_run();
             }
             prev_line = key_line;

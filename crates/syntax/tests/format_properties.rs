@@ -85,6 +85,7 @@ fn gap() -> impl Strategy<Value = String> {
         " // c\n",
         " /* b */ ",
         "\n// own\n",
+        "\n/* own */ ",
         "\n  ",
     ])
     .prop_map(str::to_owned)
@@ -177,6 +178,8 @@ fn separator() -> impl Strategy<Value = String> {
         "\n\n\n",
         "\n// line comment\n",
         "\n\n/* block */\n",
+        "\n/* before */ ",
+        "\n/* multi\n line */ ",
         "\n  ",
     ])
     .prop_map(str::to_owned)
@@ -203,8 +206,16 @@ fn body(depth: u32) -> BoxedStrategy<String> {
         .boxed()
 }
 
+/// 400 cases per property, or `PROPTEST_CASES` when set (for longer runs by hand).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), .. ProptestConfig::default() })]
 
     #[test]
     fn formatting_is_idempotent_and_keeps_the_tree(text in body(2)) {

@@ -265,3 +265,65 @@ fn comments_between_block_name_fragments_stay_there() {
     assert_eq!(once, "a. // y\n\tx { /* x */\n}\n");
     assert_eq!(format("f", &once), once);
 }
+
+#[test]
+fn block_comment_before_code_keeps_its_line_and_starts_a_run() {
+    // The statement stays one space after the comment; the comment ends the run before it (as a
+    // comment-only line would) and its `=` counts the comment, so the names after it line up.
+    let cases = [
+        (
+            "a = 1\n/* c */ bb = 2\nccc = 3\n",
+            "a = 1\n/* c */ bb = 2\nccc        = 3\n",
+        ),
+        (
+            "aaaaaaaaaaaa = 1\n/* c */ bb = 2 // t\nccc = 3 // u\n",
+            "aaaaaaaaaaaa = 1\n/* c */ bb = 2 // t\nccc        = 3 // u\n",
+        ),
+        (
+            "x = {\n  a = 1,\n  /* c */ bb = 2,\n  ccc = 3,\n}\n",
+            "x = {\n\ta = 1,\n\t/* c */ bb = 2,\n\tccc        = 3,\n}\n",
+        ),
+        (
+            "/* a */ /* b */ x = 1\nyy = 2\n",
+            "/* a */ /* b */ x = 1\nyy                = 2\n",
+        ),
+        // After a multi-line comment the line is printed as is: no alignment across it.
+        (
+            "b {\n  /* m\n  l */ bb = 2\n  ccc = 3\n  d = 4\n}\n",
+            "b {\n\t/* m\n  l */ bb = 2\n\tccc = 3\n\td   = 4\n}\n",
+        ),
+        (
+            "a = f(\n  /* c */ 1,\n  /* d */ 2,\n)\n",
+            "a = f(\n\t/* c */ 1,\n\t/* d */ 2,\n)\n",
+        ),
+        // A block not first in its body still gets its blank line, before the comment.
+        ("a = 1\n/* c */ b {\n}\n", "a = 1\n\n/* c */ b { }\n"),
+        // A line comment always ends the line.
+        ("// x\n/* y */ a = 1\n", "// x\n/* y */ a = 1\n"),
+    ];
+    for (src, want) in cases {
+        let once = format("f", src);
+        assert_eq!(once, want, "{src:?}");
+        assert_eq!(format("f", &once), once, "{src:?}");
+    }
+}
+
+#[test]
+fn closers_and_header_comments_keep_their_own_lines() {
+    // A closer asked on a new line gets one even after a block comment on its source line, and
+    // a statement after a comment that follows `{` starts the body's first line.
+    let cases = [
+        (
+            "b {\n  x = 1\n  /* c */ }\n",
+            "b {\n\tx = 1\n\t/* c */\n}\n",
+        ),
+        ("a = [\n  1,\n  /* c */ ]\n", "a = [\n\t1,\n\t/* c */\n]\n"),
+        ("b { /* c */ }\n", "b { /* c */\n}\n"),
+        ("b { /* c */ x = 1 }\n", "b { /* c */\n\tx = 1\n}\n"),
+    ];
+    for (src, want) in cases {
+        let once = format("f", src);
+        assert_eq!(once, want, "{src:?}");
+        assert_eq!(format("f", &once), once, "{src:?}");
+    }
+}
