@@ -325,11 +325,18 @@ impl RunningFerroalloy {
 
     /// Everything written to stderr so far.
     pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Poll `check` every 20 ms until it holds or `timeout` passes; whether it held.
-    pub fn wait_until(&self, timeout: std::time::Duration, mut check: impl FnMut(&Self) -> bool) -> bool {
+    pub fn wait_until(
+        &self,
+        timeout: std::time::Duration,
+        mut check: impl FnMut(&Self) -> bool,
+    ) -> bool {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             if check(self) {

@@ -32,8 +32,8 @@ impl ExitStatus {
         }
     }
 }
+pub mod controller;
 pub mod logging;
+pub mod metrics;
 pub mod server;
 pub mod watch;
-pub mod controller;
-pub mod metrics;

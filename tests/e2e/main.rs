@@ -1,6 +1,10 @@
 //! End-to-end tests: the real `ferroalloy` binary on real files.
+//!
+//! A broken fixture (a temp dir that cannot be made, a binary that cannot start) ends the test
+//! with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod fmt;
-mod validate;
 mod http_api;
 mod run;
+mod validate;

@@ -760,7 +760,10 @@ fn decode_with_anchors(bytes: &[u8]) -> DecodedSource {
     let mut anchors = Vec::new();
     let (bytes, mut original) = match bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         Some(rest) => {
-            anchors.push(OffsetAnchor { decoded: 0, original: 3 });
+            anchors.push(OffsetAnchor {
+                decoded: 0,
+                original: 3,
+            });
             (rest, 3)
         }
         None => (bytes, 0),
@@ -783,10 +786,17 @@ fn decode_with_anchors(bytes: &[u8]) -> DecodedSource {
             }
             text.push(char::REPLACEMENT_CHARACTER);
             original += chunk.invalid().len();
-            anchors.push(OffsetAnchor { decoded: text.len(), original });
+            anchors.push(OffsetAnchor {
+                decoded: text.len(),
+                original,
+            });
         }
     }
-    DecodedSource { text, problems, anchors }
+    DecodedSource {
+        text,
+        problems,
+        anchors,
+    }
 }
 
 /// Code points at or above U+0080 in the general category L (Unicode 16): Go's

@@ -100,7 +100,11 @@ pub fn config_hash(files: &[SourceFile]) -> String {
         hasher.update(file.text().as_bytes());
         hasher.update([0]);
     }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// Decode one file's bytes into a [`SourceFile`] named `name`, with a diagnostic for every
