@@ -132,6 +132,6 @@ pub enum RequestError {
     #[error("{0}")]
     OAuth2(String),
     /// The request failed in transport (connect, TLS handshake, I/O, redirect limit).
-    #[error("{0}")]
+    #[error(transparent)]
     Transport(#[from] reqwest::Error),
 }
