@@ -422,8 +422,8 @@ impl ProxyRecord {
     }
 }
 
-/// An HTTP proxy on 127.0.0.1: tunnels `CONNECT` to its target, answers every other request
-/// itself with `200` and body `via proxy`.
+/// An HTTP proxy on 127.0.0.1: tunnels `CONNECT` to the target's port on 127.0.0.1, answers
+/// every other request itself with `200` and body `via proxy`.
 pub struct RecordingProxy {
     pub addr: SocketAddr,
     records: Arc<Mutex<Vec<ProxyRecord>>>,
@@ -518,7 +518,14 @@ async fn proxy_connection(mut stream: TcpStream, records: Arc<Mutex<Vec<ProxyRec
         };
         records.lock().unwrap().push(record.clone());
         if record.method == "CONNECT" {
-            let Ok(mut upstream) = TcpStream::connect(&record.target).await else {
+            // Every test target is on loopback: names (pinned in the client) and addresses
+            // alike are reached on 127.0.0.1 at the requested port.
+            let port = record
+                .target
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse::<u16>().ok())
+                .unwrap_or(443);
+            let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)).await else {
                 let _ = stream
                     .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
                     .await;
