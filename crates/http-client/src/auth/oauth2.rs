@@ -238,10 +238,14 @@ impl TokenSource {
         client: reqwest::Client,
         user_agent: &str,
     ) -> Result<Self, TokenSourceError> {
-        let token_url = Url::parse(&cfg.token_url).map_err(|_| TokenSourceError::TokenUrl)?;
+        let mut token_url = Url::parse(&cfg.token_url).map_err(|_| TokenSourceError::TokenUrl)?;
         if !matches!(token_url.scheme(), "http" | "https") {
             return Err(TokenSourceError::TokenUrl);
         }
+        // Userinfo never goes on the wire (Go sends it only as Basic auth, which the client
+        // authentication replaces) and never into logs or errors.
+        let _ = token_url.set_username("");
+        let _ = token_url.set_password(None);
         let user_agent =
             HeaderValue::from_str(user_agent).map_err(|_| TokenSourceError::UserAgent)?;
         let secret = if cfg.client_secret_file.is_empty() {

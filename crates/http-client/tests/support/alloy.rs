@@ -1,7 +1,7 @@
 //! Client settings written in Alloy syntax, decoded as the runtime decodes a host block, so the
 //! tests configure the client the way a user does.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ferroalloy_http_client::{ClientOptions, HttpClient, HttpClientConfig};
 use ferroalloy_syntax::SourceFile;

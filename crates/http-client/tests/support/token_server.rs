@@ -6,7 +6,7 @@
 //! A reply may be held on a [`Gate`] so that a fetch stays in flight while other requests pile
 //! up behind it; the gate is released by the test, never by a sleep.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
