@@ -182,7 +182,7 @@ async fn connect_carries_proxy_connect_header() {
     assert_eq!(connect.values("x-proxy-tenant"), ["t1", "t2"]);
     assert_eq!(
         connect.values("proxy-authorization"),
-        [expected_auth.clone()]
+        std::slice::from_ref(&expected_auth)
     );
     // Inside the tunnel the server sees neither the proxy's credentials nor its headers.
     let inner = &tls_server.requests()[0];

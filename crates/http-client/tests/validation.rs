@@ -627,26 +627,30 @@ fn proxy_rules_run_in_order() {
 
 #[test]
 fn errors_name_the_attribute_at_fault() {
-    let mut cfg = HttpClientConfig::default();
-    cfg.basic_auth = Some(ferroalloy_http_client::BasicAuth {
-        username: String::new(),
-        password: Secret::new("p"),
-        password_file: "/f".into(),
-    });
+    let cfg = HttpClientConfig {
+        basic_auth: Some(ferroalloy_http_client::BasicAuth {
+            username: String::new(),
+            password: Secret::new("p"),
+            password_file: "/f".into(),
+        }),
+        ..HttpClientConfig::default()
+    };
     assert_eq!(error_of(&cfg).0, "basic_auth.password_file");
 
-    let mut cfg = HttpClientConfig::default();
-    cfg.oauth2 = Some(ferroalloy_http_client::OAuth2Config {
-        client_id: "i".into(),
-        client_secret: Secret::new("s"),
-        token_url: "https://t".into(),
-        tls_config: TlsConfig {
-            ca_pem: "x".into(),
-            ca_file: "/f".into(),
-            ..TlsConfig::default()
-        },
-        ..Default::default()
-    });
+    let cfg = HttpClientConfig {
+        oauth2: Some(ferroalloy_http_client::OAuth2Config {
+            client_id: "i".into(),
+            client_secret: Secret::new("s"),
+            token_url: "https://t".into(),
+            tls_config: TlsConfig {
+                ca_pem: "x".into(),
+                ca_file: "/f".into(),
+                ..TlsConfig::default()
+            },
+            ..Default::default()
+        }),
+        ..HttpClientConfig::default()
+    };
     assert_eq!(
         error_of(&cfg),
         (
@@ -660,9 +664,11 @@ fn errors_name_the_attribute_at_fault() {
         .insert("Host".into(), vec![Secret::new("h")]);
     assert_eq!(error_of(&cfg).0, "http_headers.Host");
 
-    let mut cfg = HttpClientConfig::default();
-    cfg.bearer_token = Secret::new("a");
-    cfg.bearer_token_file = "/f".into();
+    let cfg = HttpClientConfig {
+        bearer_token: Secret::new("a"),
+        bearer_token_file: "/f".into(),
+        ..HttpClientConfig::default()
+    };
     assert_eq!(error_of(&cfg), (String::new(), METHODS.to_owned()));
 }
 
