@@ -248,8 +248,9 @@ impl Authorization {
     }
 }
 
-/// The `oauth2` block: client-credentials grant (§6).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The `oauth2` block: client-credentials grant (§6). `Debug` shows the password of
+/// `token_url` as `xxxxx` (§11).
+#[derive(Clone, Default, PartialEq)]
 pub struct OAuth2Config {
     /// `client_id`.
     pub client_id: String,
@@ -267,6 +268,21 @@ pub struct OAuth2Config {
     pub proxy: ProxyConfig,
     /// TLS of the token requests.
     pub tls_config: TlsConfig,
+}
+
+impl fmt::Debug for OAuth2Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Config")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("client_secret_file", &self.client_secret_file)
+            .field("scopes", &self.scopes)
+            .field("token_url", &redact_url(&self.token_url))
+            .field("endpoint_params", &self.endpoint_params)
+            .field("proxy", &self.proxy)
+            .field("tls_config", &self.tls_config)
+            .finish()
+    }
 }
 
 impl Arguments for OAuth2Config {
