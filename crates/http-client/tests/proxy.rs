@@ -18,7 +18,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use ferroalloy_http_client::{ClientOptions, HttpClient, HttpClientConfig, ProxyConfig, TlsConfig};
 use ferroalloy_value::Secret;
-use support::{Pki, RecordingProxy, Reply, ServerTls, TestServer, get};
+use support::{Pki, RecordingProxy, Reply, ServerTls, SocksProxy, SocksRecord, TestServer, get};
 
 fn proxied(proxy: ProxyConfig) -> HttpClientConfig {
     HttpClientConfig {
@@ -206,6 +206,57 @@ async fn connect_carries_proxy_connect_header() {
         "{forwarded:?}"
     );
     assert_eq!(forwarded.values("proxy-authorization"), [expected_auth]);
+}
+
+/// SOCKS proxies: `socks5h` sends the name, `socks5` the resolved address; userinfo becomes the
+/// SOCKS credentials; neither `proxy_connect_header` nor `Proxy-Authorization` is sent anywhere.
+#[tokio::test]
+async fn socks5_proxies() {
+    let socks = SocksProxy::start().await;
+    let server = TestServer::http_ok().await;
+    let port = server.addr.port();
+    let mut connect_headers = BTreeMap::new();
+    connect_headers.insert("X-Proxy-Tenant".to_owned(), vec![Secret::new("t1")]);
+    let opts = ClientOptions {
+        resolve: vec![("target.test".to_owned(), server.addr)],
+        ..ClientOptions::default()
+    };
+    let url = format!("http://target.test:{port}/via-socks");
+
+    let cfg = proxied(ProxyConfig {
+        proxy_url: format!("socks5h://user:pa%3Ass@{}", socks.addr),
+        proxy_connect_header: connect_headers,
+        ..ProxyConfig::default()
+    });
+    let client = HttpClient::build(&cfg, &opts).unwrap();
+    let response = client.execute(get(&client, &url)).await.unwrap();
+    assert_eq!(response.text().await.unwrap(), "ok");
+
+    let cfg = proxied(ProxyConfig {
+        proxy_url: format!("socks5://{}", socks.addr),
+        ..ProxyConfig::default()
+    });
+    let client = HttpClient::build(&cfg, &opts).unwrap();
+    client.execute(get(&client, &url)).await.unwrap();
+
+    assert_eq!(
+        socks.records(),
+        [
+            SocksRecord {
+                credentials: Some(("user".to_owned(), "pa:ss".to_owned())),
+                target: format!("target.test:{port}"),
+            },
+            SocksRecord {
+                credentials: None,
+                target: format!("127.0.0.1:{port}"),
+            },
+        ]
+    );
+    for request in server.requests() {
+        assert_eq!(request.uri, "/via-socks");
+        assert!(request.header("x-proxy-tenant").is_none());
+        assert!(request.header("proxy-authorization").is_none());
+    }
 }
 
 /// The proxy URL's password never shows in the client's `Debug`.

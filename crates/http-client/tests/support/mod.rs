@@ -591,3 +591,125 @@ pub fn decode(body: &str) -> Result<HttpClientConfig, Vec<String>> {
 pub fn get(client: &ferroalloy_http_client::HttpClient, url: &str) -> reqwest::Request {
     client.reqwest().get(url).build().unwrap()
 }
+
+// ---------------------------------------------------------------------------------------------
+// SOCKS5 proxy
+
+/// One SOCKS5 session as the proxy saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocksRecord {
+    /// Username and password, when the client authenticated.
+    pub credentials: Option<(String, String)>,
+    /// The requested destination, `host:port` (a name for `socks5h`, an address for `socks5`).
+    pub target: String,
+}
+
+/// A SOCKS5 proxy on 127.0.0.1 (no auth or username/password), connecting every request to the
+/// requested port on 127.0.0.1.
+pub struct SocksProxy {
+    pub addr: SocketAddr,
+    records: Arc<Mutex<Vec<SocksRecord>>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for SocksProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SocksProxy {
+    /// Start the proxy.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let rec = records.clone();
+        let task = tokio::spawn(async move {
+            let mut connections = JoinSet::new();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let rec = rec.clone();
+                connections.spawn(async move {
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(30), socks_session(stream, rec))
+                            .await;
+                });
+                while connections.try_join_next().is_some() {}
+            }
+        });
+        Self {
+            addr,
+            records,
+            task,
+        }
+    }
+
+    /// Every session so far.
+    pub fn records(&self) -> Vec<SocksRecord> {
+        self.records.lock().unwrap().clone()
+    }
+}
+
+async fn socks_session(
+    mut stream: TcpStream,
+    records: Arc<Mutex<Vec<SocksRecord>>>,
+) -> std::io::Result<()> {
+    let mut head = [0u8; 2];
+    stream.read_exact(&mut head).await?;
+    let mut methods = vec![0u8; usize::from(head[1])];
+    stream.read_exact(&mut methods).await?;
+    let credentials = if methods.contains(&2) {
+        stream.write_all(&[5, 2]).await?;
+        let mut ver_len = [0u8; 2];
+        stream.read_exact(&mut ver_len).await?;
+        let mut user = vec![0u8; usize::from(ver_len[1])];
+        stream.read_exact(&mut user).await?;
+        let mut plen = [0u8; 1];
+        stream.read_exact(&mut plen).await?;
+        let mut pass = vec![0u8; usize::from(plen[0])];
+        stream.read_exact(&mut pass).await?;
+        stream.write_all(&[1, 0]).await?;
+        Some((
+            String::from_utf8_lossy(&user).into_owned(),
+            String::from_utf8_lossy(&pass).into_owned(),
+        ))
+    } else {
+        stream.write_all(&[5, 0]).await?;
+        None
+    };
+    let mut request = [0u8; 4];
+    stream.read_exact(&mut request).await?;
+    let host = match request[3] {
+        1 => {
+            let mut ip = [0u8; 4];
+            stream.read_exact(&mut ip).await?;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => {
+            let mut len = [0u8; 1];
+            stream.read_exact(&mut len).await?;
+            let mut name = vec![0u8; usize::from(len[0])];
+            stream.read_exact(&mut name).await?;
+            String::from_utf8_lossy(&name).into_owned()
+        }
+        _ => {
+            let mut ip = [0u8; 16];
+            stream.read_exact(&mut ip).await?;
+            format!("[{}]", std::net::Ipv6Addr::from(ip))
+        }
+    };
+    let mut port = [0u8; 2];
+    stream.read_exact(&mut port).await?;
+    let port = u16::from_be_bytes(port);
+    records.lock().unwrap().push(SocksRecord {
+        credentials,
+        target: format!("{host}:{port}"),
+    });
+    let mut upstream = TcpStream::connect(("127.0.0.1", port)).await?;
+    stream.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await?;
+    tokio::io::copy_bidirectional(&mut stream, &mut upstream).await?;
+    Ok(())
+}
