@@ -1,5 +1,8 @@
 //! Command-line parsing of the real binary: usage errors exit 2, `--version` names the build.
-#![allow(clippy::expect_used, reason = "a binary that cannot be started ends the test")]
+#![allow(
+    clippy::expect_used,
+    reason = "a binary that cannot be started ends the test"
+)]
 
 use std::process::Command;
 
