@@ -7,13 +7,14 @@
 
 #[path = "support/alloy.rs"]
 pub mod alloy;
+mod support;
 #[path = "support/token_server.rs"]
 pub mod token_server;
 
 use std::time::Duration;
 
-use alloy::{client, get, lit, send};
-use ferroalloy_http_client::HttpClient;
+use alloy::{client, config, get, lit, send};
+use ferroalloy_http_client::{ClientOptions, HttpClient};
 use reqwest::header::AUTHORIZATION;
 use token_server::{Gate, Recorded, Reply, ScriptedServer};
 
@@ -125,14 +126,15 @@ async fn acceptance_token_request_single_flight_and_refresh_after_expiry() {
         Some(ferroalloy_http_client::USER_AGENT_VALUE)
     );
 
-    // Still fresh 10 s and more before expiry: no fetch.
-    advance(Duration::from_secs(3589)).await;
+    // Still fresh well before `expires_in − 10 s` (the margin absorbs the real time the test
+    // itself takes): no fetch.
+    advance(Duration::from_secs(3580)).await;
     assert_eq!(get(&client, &url).await, Ok(200));
     assert_eq!(tokens.count(), 1);
     assert_eq!(authorizations(&resource).last().unwrap(), "Bearer tok1");
 
     // Less than 10 s before expiry (3591 s after it was obtained): refreshed.
-    advance(Duration::from_secs(2)).await;
+    advance(Duration::from_secs(11)).await;
     assert_eq!(get(&client, &url).await, Ok(200));
     assert_eq!(tokens.count(), 2);
     assert_eq!(authorizations(&resource).last().unwrap(), "Bearer tok2");
@@ -438,4 +440,115 @@ async fn a_rotated_client_secret_file_invalidates_the_token() {
     );
     assert!(err.starts_with(&expected), "{err}");
     assert_eq!(tokens.count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_token_request_is_bounded_by_30_seconds() {
+    // The reply is held forever; on the paused clock the runtime jumps to the fetch deadline
+    // once the request is on the wire and nothing else can happen.
+    let gate = Gate::new();
+    let held = gate.clone();
+    let tokens = ScriptedServer::start(move |_, _| Reply::token("never", 3600).gated(&held)).await;
+    let resource = ScriptedServer::always(Reply::ok()).await;
+    let client = client(&simple_block(&tokens.url("/token")));
+    let started = tokio::time::Instant::now();
+    let err = get(&client, &resource.url("/")).await.unwrap_err();
+    assert_eq!(err, "oauth2: cannot fetch token: timed out after 30s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(30) && waited < Duration::from_secs(31),
+        "{waited:?}"
+    );
+    assert_eq!(tokens.count(), 1);
+    assert_eq!(resource.count(), 0);
+    drop(gate);
+}
+
+/// `oauth2 > tls_config` and the oauth2 proxy settings serve the token requests only: the token
+/// endpoint is reached over HTTPS through a CONNECT proxy carrying the oauth2
+/// `proxy_connect_header`, while the protected request goes direct.
+#[tokio::test]
+async fn token_requests_use_the_oauth2_tls_and_proxy_settings_only() {
+    let pki = support::Pki::new("token ca");
+    let token_server = support::TestServer::https(
+        &support::ServerTls::new(pki.server(&["auth.test"])),
+        |_| async {
+            support::Reply::ok(r#"{"access_token":"via-tls","token_type":"bearer"}"#)
+                .header("content-type", "application/json")
+        },
+    )
+    .await;
+    let proxy = support::RecordingProxy::start().await;
+    let resource = ScriptedServer::always(Reply::ok()).await;
+    let cfg = config(&format!(
+        r#"oauth2 {{
+            client_id = "id"
+            client_secret = "secret"
+            token_url = {}
+            proxy_url = {}
+            proxy_connect_header = {{ "X-Auth-Tenant" = ["t1"] }}
+            tls_config {{
+                ca_pem = {}
+            }}
+        }}"#,
+        lit(&token_server.https_url("auth.test", "/token")),
+        lit(&proxy.url()),
+        lit(&pki.ca_pem()),
+    ));
+    let client = HttpClient::build(&cfg, &ClientOptions::default()).unwrap();
+    assert_eq!(get(&client, &resource.url("/")).await, Ok(200));
+    assert_eq!(authorizations(&resource), ["Bearer via-tls"]);
+
+    let records = proxy.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].method, "CONNECT");
+    assert_eq!(
+        records[0].target,
+        format!("auth.test:{}", token_server.addr.port())
+    );
+    assert_eq!(records[0].values("x-auth-tenant"), ["t1"]);
+    let token_requests = token_server.requests();
+    assert_eq!(token_requests.len(), 1);
+    assert_eq!(token_requests[0].version, hyper::Version::HTTP_11);
+    assert_eq!(
+        token_requests[0].header("authorization").as_deref(),
+        Some("Basic aWQ6c2VjcmV0")
+    );
+}
+
+/// The host's `tls_config` does not apply to token requests: with the CA only there, the token
+/// endpoint's certificate is not trusted.
+#[tokio::test]
+async fn the_host_tls_config_does_not_apply_to_token_requests() {
+    let pki = support::Pki::new("token ca");
+    let token_server = support::TestServer::https(
+        &support::ServerTls::new(pki.server(&["auth.test"])),
+        |_| async {
+            support::Reply::ok(r#"{"access_token":"t"}"#).header("content-type", "application/json")
+        },
+    )
+    .await;
+    let resource = ScriptedServer::always(Reply::ok()).await;
+    let cfg = config(&format!(
+        r#"tls_config {{
+            ca_pem = {}
+        }}
+        oauth2 {{
+            client_id = "id"
+            client_secret = "secret"
+            token_url = {}
+        }}"#,
+        lit(&pki.ca_pem()),
+        lit(&token_server.https_url("auth.test", "/token")),
+    ));
+    let opts = ClientOptions {
+        resolve: vec![("auth.test".to_owned(), token_server.addr)],
+        ..ClientOptions::default()
+    };
+    let client = HttpClient::build(&cfg, &opts).unwrap();
+    let err = get(&client, &resource.url("/")).await.unwrap_err();
+    assert!(err.starts_with("oauth2: cannot fetch token: "), "{err}");
+    assert!(err.contains("certificate"), "{err}");
+    assert_eq!(token_server.count(), 0);
+    assert_eq!(resource.count(), 0);
 }
