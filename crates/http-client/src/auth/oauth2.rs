@@ -684,6 +684,68 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
 mod tests {
     use super::*;
 
+    /// The fetch task belongs to the source: dropping the source (and the only caller) aborts
+    /// it, releasing everything it held, though the token endpoint never answered.
+    #[tokio::test]
+    async fn dropping_the_source_aborts_its_fetch() {
+        let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else {
+            return;
+        };
+        let Ok(addr) = listener.local_addr() else {
+            return;
+        };
+        // Accepts and then never answers.
+        let (accepted_tx, accepted_rx) = tokio::sync::oneshot::channel();
+        let server = tokio::spawn(async move {
+            let held = listener.accept().await;
+            let _ = accepted_tx.send(());
+            std::future::pending::<()>().await;
+            drop(held);
+        });
+        let cfg = OAuth2Config {
+            client_id: "id".into(),
+            client_secret: Secret::new("secret"),
+            token_url: format!("http://{addr}/token"),
+            ..OAuth2Config::default()
+        };
+        let opts = crate::client::ClientOptions::default();
+        let client = crate::client::build_transport(
+            &cfg.tls_config,
+            &cfg.proxy,
+            crate::client::Transport::token_endpoint(),
+            &opts,
+        );
+        let Ok(client) = client else {
+            panic!("token client not built");
+        };
+        let source = TokenSource::new(&cfg, client, &opts.user_agent);
+        let Ok(source) = source else {
+            panic!("token source not built");
+        };
+        let shared = Arc::downgrade(&source.shared);
+        let source = Arc::new(source);
+        let caller = tokio::spawn({
+            let source = Arc::clone(&source);
+            async move { source.authorization().await.is_ok() }
+        });
+        let _ = tokio::time::timeout(Duration::from_secs(10), accepted_rx).await;
+        caller.abort();
+        let _ = caller.await;
+        drop(source);
+        // The aborted task drops its `Arc` when the runtime next polls it.
+        for _ in 0..100 {
+            if shared.upgrade().is_none() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            shared.upgrade().is_none(),
+            "the fetch task outlived its source"
+        );
+        server.abort();
+    }
+
     #[test]
     fn escapes_like_go() {
         assert_eq!(query_escape("se cret"), "se+cret");
