@@ -9,7 +9,8 @@
 //!   the result, success or error. Failures are not cached: the next caller after a failed fetch
 //!   starts a new one. A mutex around fetch-or-reuse would serialise failing fetches and cancel
 //!   the fetch with its caller, so the mutex here guards only the cache and the in-flight handle,
-//!   never an `.await`.
+//!   never an `.await`. A fetch task that ended without publishing (a panic) is replaced by the
+//!   next caller instead of leaving every later caller waiting on a closed channel.
 //! - **Cache.** A token is reused while `now < obtained_at + expires_in − 10 s`, on
 //!   `tokio::time::Instant` so tests advance it with paused time. No `expires_in` (or 0) means no
 //!   expiry; a negative one means already expired (Go parity). The token is dropped when the
@@ -293,8 +294,9 @@ impl TokenSource {
                 return Ok(token.authorization.clone());
             }
             match &state.in_flight {
-                Some(in_flight) => in_flight.rx.clone(),
-                None => {
+                // A finished task that left its entry behind panicked: start afresh.
+                Some(in_flight) if !in_flight.task.is_finished() => in_flight.rx.clone(),
+                _ => {
                     let (tx, rx) = watch::channel(None);
                     let style = state.style;
                     let task = tokio::spawn(run_fetch(Arc::clone(&self.shared), secret, style, tx));
