@@ -21,7 +21,7 @@
 //! - OAuth2 tokens come from a [`TokenSource`] whose own `reqwest::Client` is built by
 //!   [`crate::client::build_transport`] from `oauth2 > tls_config` and the oauth2 proxy settings
 //!   ([`Transport::token_endpoint`]: HTTP/1.1, redirects followed). A 401 on a protected request
-//!   drops the cached token **[dev]**: the hook sees only the status, so it drops whatever token
+//!   drops the cached token (deviation from Alloy): the hook sees only the status, so it drops whatever token
 //!   is cached (at worst one extra fetch when a newer token arrived meanwhile).
 
 pub mod oauth2;
@@ -116,7 +116,7 @@ impl fmt::Debug for RequestAuth {
 impl RequestAuth {
     /// Set up the authentication of `cfg` (validated and normalised). Reads no secret file: they
     /// are read per request. Builds the OAuth2 token client, loading `oauth2 > tls_config`
-    /// material now **[dev]**.
+    /// material now (deviation from Alloy).
     pub fn from_config(
         cfg: &HttpClientConfig,
         opts: &ClientOptions,
@@ -192,7 +192,7 @@ impl RequestAuth {
     }
 
     /// Observe the status of a response to a request `apply` prepared: with OAuth2, a 401 drops
-    /// the cached token so the next attempt fetches a new one **[dev]**.
+    /// the cached token so the next attempt fetches a new one (deviation from Alloy).
     pub fn observe_response(&self, status: StatusCode) {
         if status == StatusCode::UNAUTHORIZED
             && let Method::OAuth2(source) = &self.method

@@ -15,7 +15,7 @@
 //!   `tokio::time::Instant` so tests advance it with paused time. No `expires_in` (or 0) means no
 //!   expiry; a negative one means already expired (Go parity). The token is dropped when the
 //!   client secret read from `client_secret_file` differs from the one it was fetched with, and
-//!   when a protected request gets HTTP 401 ([`TokenSource::invalidate`]) **[dev]**. A fetch
+//!   when a protected request gets HTTP 401 ([`TokenSource::invalidate`]) (deviation from Alloy). A fetch
 //!   started with an older secret is still shared by the callers waiting for it, but its token is
 //!   cached only if the secret has not changed meanwhile.
 //! - **Client authentication** is detected per source: HTTP Basic with the form-escaped id and
@@ -26,7 +26,7 @@
 //!   byte-for-byte what Alloy sends.
 //! - **Response** parsing follows golang.org/x/oauth2 `internal/token.go`, error texts included.
 //!   The body is read up to 1 MiB and the rest ignored. The whole fetch (both styles) is bounded
-//!   by [`FETCH_TIMEOUT`] **[dev]**.
+//!   by [`FETCH_TIMEOUT`] (deviation from Alloy).
 //! - **Hygiene.** The access token and the client secret live in [`Secret`]s; header values built
 //!   from them are marked sensitive; errors never hold them (a token endpoint's error body is
 //!   quoted, as Go does, because it is the only clue to what went wrong).
@@ -48,7 +48,7 @@ use tokio::time::Instant;
 use super::secret_file::{SecretFile, SecretFileError};
 use crate::config::OAuth2Config;
 
-/// The bound of one token fetch (both client-authentication styles together) **[dev]**.
+/// The bound of one token fetch (both client-authentication styles together) (deviation from Alloy).
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A token is refreshed this long before it expires (Go's `expiryDelta`).
@@ -317,7 +317,7 @@ impl TokenSource {
     }
 
     /// Forget the cached token if it is the one `authorization` carried: a protected request
-    /// sent with it got HTTP 401, so the next request fetches a new one **[dev]**.
+    /// sent with it got HTTP 401, so the next request fetches a new one (deviation from Alloy).
     pub fn invalidate(&self, authorization: &HeaderValue) {
         let mut state = self.shared.state();
         if state
