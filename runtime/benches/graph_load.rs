@@ -18,9 +18,12 @@
 //! - Two breakdown rows run phases 1-3 alone (read + hash + parse, then + graph build) with
 //!   the functions the controller calls, so the evaluation share of a reload is the
 //!   difference between (2) and `phases_read_parse_graph`.
-//! - Criterion's figures for the two reloads are taken minutes apart on a shared machine, so
-//!   the ratio of (3) to (2) is also measured directly: the two reloads alternate on one
-//!   controller and the median of the per-pair ratios is printed.
+//! - Criterion's figures for each row are taken a minute or more apart on a shared 2-core
+//!   machine, so the rows are also measured interleaved: 30 rounds of (initial load on a fresh
+//!   controller, unchanged reload, one-change reload), printing medians of wall time, on-CPU
+//!   time of all the process's threads and time spent runnable but waiting for a CPU (from
+//!   `/proc/self/task/*/schedstat`), and the per-round ratio of (3) to (2). On-CPU time is the
+//!   figure least disturbed by other processes.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented public function
 #![allow(clippy::expect_used)] // a benchmark whose setup fails is a broken benchmark
@@ -54,8 +57,8 @@ const BLOCKS: usize = 1_000;
 const STRIDE: usize = 10;
 /// The block whose `note` the one-change reload edits.
 const CHANGED: usize = 500;
-/// Alternating reload pairs for the interleaved ratio.
-const RATIO_PAIRS: usize = 40;
+/// Rounds of the interleaved measurement.
+const RATIO_ROUNDS: usize = 30;
 
 static BUILDS: AtomicUsize = AtomicUsize::new(0);
 static UPDATES: AtomicUsize = AtomicUsize::new(0);
@@ -401,44 +404,142 @@ fn graph_load(c: &mut Criterion) {
     });
     group.finish();
 
-    interleaved_ratio(&rt, &bench, &controller);
+    // `--list` and `--profile-time` (profiling one benchmark) measure nothing to compare.
+    let skip = std::env::args().any(|arg| arg == "--list" || arg.starts_with("--profile-time"));
+    if !skip {
+        interleaved_ratio(&rt, &bench, &controller);
+    }
     rt.block_on(controller.shutdown());
 }
 
-/// Alternate unchanged and one-change reloads on one controller and print the median ratio.
+/// On-CPU and runnable-but-waiting time of every thread of this process so far, from
+/// `/proc/self/task/*/schedstat` (Linux); `None` where that is unavailable.
+fn process_sched() -> Option<(Duration, Duration)> {
+    let mut on_cpu = 0u64;
+    let mut waiting = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let text = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        let mut fields = text.split_whitespace().map(str::parse::<u64>);
+        on_cpu += fields.next()?.ok()?;
+        waiting += fields.next()?.ok()?;
+    }
+    Some((Duration::from_nanos(on_cpu), Duration::from_nanos(waiting)))
+}
+
+/// One load measured three ways.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    cpu: Option<Duration>,
+    waiting: Option<Duration>,
+}
+
+async fn sampled_load(controller: &Controller, trigger: Trigger) -> Sample {
+    let before = process_sched();
+    let wall = timed_load(controller, trigger).await;
+    let after = process_sched();
+    let delta = before
+        .zip(after)
+        .map(|(b, a)| (a.0.saturating_sub(b.0), a.1.saturating_sub(b.1)));
+    Sample {
+        wall,
+        cpu: delta.map(|d| d.0),
+        waiting: delta.map(|d| d.1),
+    }
+}
+
+fn median<T: Copy>(mut values: Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Option<T> {
+    values.sort_by(cmp);
+    values.get(values.len() / 2).copied()
+}
+
+fn quartiles(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let at = |q: usize| {
+        values
+            .get(values.len() * q / 4)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    (at(1), at(2), at(3))
+}
+
+fn show(duration: Option<Duration>) -> String {
+    duration.map_or_else(
+        || "n/a".to_owned(),
+        |d| format!("{:.2} ms", d.as_secs_f64() * 1e3),
+    )
+}
+
+/// Interleave the three measurements in rounds (a fresh controller's initial load, then an
+/// unchanged and a one-change reload of the long-lived `controller`) and print medians of
+/// wall time, on-CPU time and time spent runnable but waiting for a CPU (other processes'
+/// share of the machine; both summed over the process's threads), with the per-round ratio of the two reloads.
 fn interleaved_ratio(rt: &Runtime, bench: &Bench, controller: &Controller) {
-    let mut ratios = Vec::with_capacity(RATIO_PAIRS);
-    let mut unchanged_all = Vec::with_capacity(RATIO_PAIRS);
-    let mut changed_all = Vec::with_capacity(RATIO_PAIRS);
+    let mut rounds: Vec<[Sample; 3]> = Vec::with_capacity(RATIO_ROUNDS);
     rt.block_on(async {
         // Apply whatever is on disk first, so the first "unchanged" reload is one.
         timed_load(controller, Trigger::Http).await;
-        for _ in 0..RATIO_PAIRS {
+        for round in 0..RATIO_ROUNDS {
             let before = counts();
-            let unchanged = timed_load(controller, Trigger::Http).await;
-            bench.toggle();
-            let changed = timed_load(controller, Trigger::Http).await;
+            let fresh = bench.controller();
+            let initial = sampled_load(&fresh, Trigger::Startup).await;
+            fresh.shutdown().await;
+            drop(fresh);
+            // Alternate which reload follows the fresh controller's teardown, so neither
+            // always runs with the colder caches and allocator.
+            let (unchanged, changed) = if round % 2 == 0 {
+                let unchanged = sampled_load(controller, Trigger::Http).await;
+                bench.toggle();
+                (unchanged, sampled_load(controller, Trigger::Http).await)
+            } else {
+                bench.toggle();
+                let changed = sampled_load(controller, Trigger::Http).await;
+                (sampled_load(controller, Trigger::Http).await, changed)
+            };
             let after = counts();
-            assert_eq!((after.0 - before.0, after.1 - before.1), (0, 1));
-            ratios.push(changed.as_secs_f64() / unchanged.as_secs_f64());
-            unchanged_all.push(unchanged);
-            changed_all.push(changed);
+            assert_eq!((after.0 - before.0, after.1 - before.1), (BLOCKS, 1));
+            rounds.push([initial, unchanged, changed]);
         }
     });
-    ratios.sort_by(f64::total_cmp);
-    unchanged_all.sort();
-    changed_all.sort();
-    let mid = RATIO_PAIRS / 2;
-    println!(
-        "graph_load_1000/interleaved: {RATIO_PAIRS} pairs; median reload_unchanged {:.2?}, \
-         median reload_one_changed {:.2?}, median ratio one_changed/unchanged {:.3} \
-         (quartiles {:.3} .. {:.3}); update calls per one-change reload: 1",
-        unchanged_all[mid],
-        changed_all[mid],
-        ratios[mid],
-        ratios[RATIO_PAIRS / 4],
-        ratios[RATIO_PAIRS * 3 / 4],
+    println!("graph_load_1000/interleaved: {RATIO_ROUNDS} rounds, medians");
+    let names = ["initial_load", "reload_unchanged", "reload_one_changed"];
+    for (i, name) in names.iter().enumerate() {
+        let wall = median(rounds.iter().map(|r| r[i].wall).collect(), Ord::cmp);
+        let cpu = median(rounds.iter().filter_map(|r| r[i].cpu).collect(), Ord::cmp);
+        let waiting = median(
+            rounds.iter().filter_map(|r| r[i].waiting).collect(),
+            Ord::cmp,
+        );
+        println!(
+            "  {name:<20} wall {:>10}   on-cpu {:>10}   runnable-waiting {:>10}",
+            show(wall),
+            show(cpu),
+            show(waiting)
+        );
+    }
+    let wall = quartiles(
+        rounds
+            .iter()
+            .map(|r| r[2].wall.as_secs_f64() / r[1].wall.as_secs_f64())
+            .collect(),
     );
+    println!(
+        "  one_changed / unchanged, per round: wall {:.3} (quartiles {:.3} .. {:.3})",
+        wall.1, wall.0, wall.2
+    );
+    let cpu: Vec<f64> = rounds
+        .iter()
+        .filter_map(|r| Some(r[2].cpu?.as_secs_f64() / r[1].cpu?.as_secs_f64()))
+        .collect();
+    if !cpu.is_empty() {
+        let cpu = quartiles(cpu);
+        println!(
+            "  one_changed / unchanged, per round: on-cpu {:.3} (quartiles {:.3} .. {:.3})",
+            cpu.1, cpu.0, cpu.2
+        );
+    }
+    println!("  build calls per initial load: {BLOCKS}; update calls per one-change reload: 1");
 }
 
 criterion_group!(benches, graph_load);
