@@ -309,6 +309,13 @@ async fn run_async(args: &RunArgs, logging: Logging) -> Ended {
         server_stop.clone(),
     ));
     let background_stop = CancellationToken::new();
+    // Armed before the initial load, so a change made as soon as `/-/ready` answers 200 is seen;
+    // a change during the load is compared with the hash that load read.
+    if args.config_watch
+        && let Err(err) = watch::spawn(&args.path, control.clone(), background_stop.clone(), &tasks)
+    {
+        tracing::warn!(error = %err, "configuration files are not watched");
+    }
 
     let initial = {
         let controller = controller.clone();
@@ -327,6 +334,7 @@ async fn run_async(args: &RunArgs, logging: Logging) -> Ended {
             eprint!("{report}");
         }
         eprintln!("Error: could not perform the initial load successfully");
+        background_stop.cancel();
         server_stop.cancel();
         tasks.close();
         tasks.wait().await;
@@ -334,11 +342,6 @@ async fn run_async(args: &RunArgs, logging: Logging) -> Ended {
     }
     tracing::info!("ferroalloy is running");
 
-    if args.config_watch
-        && let Err(err) = watch::spawn(&args.path, control.clone(), background_stop.clone(), &tasks)
-    {
-        tracing::warn!(error = %err, "configuration files are not watched");
-    }
     let hangups = Arc::new(Notify::new());
     {
         let hangups = hangups.clone();
