@@ -71,7 +71,14 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Run {
         .spawn()
         .expect("start ferroalloy");
     if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin).expect("write stdin");
+        // A process that exits before reading its input (a usage error) closes the pipe early.
+        if let Err(err) = input.write_all(stdin) {
+            assert_eq!(
+                err.kind(),
+                std::io::ErrorKind::BrokenPipe,
+                "write stdin: {err}"
+            );
+        }
     }
     child
         .wait_with_output()
