@@ -19,3 +19,12 @@ bench:
 # Fuzz the parser (needs `cargo install cargo-fuzz` and a nightly toolchain).
 fuzz:
     cd fuzz && cargo fuzz run parser
+
+# Regenerate the checked-in prost code of crates/pyroscope from crates/pyroscope/proto (protox +
+# prost-build in a generator crate outside the workspace; no protoc needed).
+proto:
+    cd crates/pyroscope/gen && cargo run --quiet
+
+# Fail when the checked-in prost code differs from what `just proto` would generate.
+proto-check:
+    cd crates/pyroscope/gen && cargo run --quiet -- --check

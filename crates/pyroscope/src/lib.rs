@@ -2,12 +2,25 @@
 //!
 //! - [`receiver`]: the contract between producers (`pyroscope.scrape`, `pyroscope.receive_http`)
 //!   and consumers (`pyroscope.write`) of profiles, and the `pyroscope.Appendable` capsule.
+//! - [`generated`]: prost code for `push.v1`, `types.v1` and `perftools.profiles`, generated from
+//!   `proto/` by `just proto` and checked in (no `protoc` or `build.rs` at build time).
+//! - [`labels`]: label validation and processing of pyroscope.write, the `/ingest` `name`
+//!   grammar, Go-compatible query parsing and encoding.
+//! - [`push`]: encoding a series once into a shareable frame.
 //!
 //! Design decision: this crate holds no runtime state and no network code; it depends only on
-//! `ferroalloy-value` (for capsules), `bytes` and `prost`, so every component can use it.
+//! `ferroalloy-value` (for capsules), `ferroalloy-syntax` (Go rune quoting), `bytes` and
+//! `prost`, so every component can use it.
 
+pub mod generated;
+pub mod labels;
+pub mod push;
 pub mod receiver;
 
+pub use generated::perftools::profiles as pprof;
+pub use generated::push::v1 as push_v1;
+pub use generated::types::v1 as types_v1;
+pub use labels::{LabelError, NameError};
 pub use receiver::{
     AppendError, Appendable, Appender, IncomingProfile, Labels, ProfilesReceiver,
     RECEIVER_TYPE_NAME, RawSample, ReceiverRef, receiver_value,
