@@ -4,7 +4,10 @@ use ferroalloy_component::{ComponentRegistry, Registration, RegistryError};
 
 /// The registrations of every shipped component.
 pub fn registrations() -> Vec<Registration> {
-    vec![ferroalloy_local_file::registration()]
+    vec![
+        ferroalloy_local_file::registration(),
+        ferroalloy_pyroscope_write::registration(),
+    ]
 }
 
 /// The registry of every shipped component, checked against the naming rules.
@@ -20,5 +23,6 @@ mod tests {
     fn every_shipped_component_follows_the_naming_rules() {
         let registry = register_all().expect("the shipped registrations are valid");
         assert!(registry.get("local.file").is_some());
+        assert!(registry.get("pyroscope.write").is_some());
     }
 }
