@@ -7,17 +7,18 @@
 //! - [`labels`]: label validation and processing of pyroscope.write, the `/ingest` `name`
 //!   grammar, Go-compatible query parsing and encoding.
 //! - [`push`]: encoding a series once into a shareable frame.
+//! - [`pprof`]: bounded gunzip, pprof decoding and encoding, client-side delta profiles.
 //!
 //! Design decision: this crate holds no runtime state and no network code; it depends only on
-//! `ferroalloy-value` (for capsules), `ferroalloy-syntax` (Go rune quoting), `bytes` and
-//! `prost`, so every component can use it.
+//! `ferroalloy-value` (for capsules), `ferroalloy-syntax` (Go rune quoting), `bytes`, `prost`
+//! and `flate2`, so every component can use it.
 
 pub mod generated;
 pub mod labels;
+pub mod pprof;
 pub mod push;
 pub mod receiver;
 
-pub use generated::perftools::profiles as pprof;
 pub use generated::push::v1 as push_v1;
 pub use generated::types::v1 as types_v1;
 pub use labels::{LabelError, NameError};
