@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Detector, LocalFileArguments};
 use crate::detector::{DirWatch, ReadRequests};
 use crate::read::{FileContent, ReadError, read_file};
-use crate::timestamp::rfc3339;
+use ferroalloy_component::timestamp::rfc3339_nanos as rfc3339;
 
 /// How long a requested re-read waits, so a write in progress is not exported half done
 /// (Alloy: 30 ms).

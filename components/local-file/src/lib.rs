@@ -14,7 +14,6 @@ pub mod component;
 pub mod config;
 pub mod detector;
 pub mod read;
-mod timestamp;
 
 use ferroalloy_component::{Registration, Stability};
 

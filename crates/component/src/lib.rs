@@ -12,6 +12,7 @@ pub mod health;
 pub mod metrics;
 pub mod options;
 pub mod registry;
+pub mod timestamp;
 
 pub use component::{BoxFuture, BuildError, Component, ExportSpec, Exports, NoExports};
 pub use erased::{DynArgs, DynComponent, Registration, registration};
