@@ -2,6 +2,7 @@
 //!
 //! - [`receiver`]: the contract between producers (`pyroscope.scrape`, `pyroscope.receive_http`)
 //!   and consumers (`pyroscope.write`) of profiles, and the `pyroscope.Appendable` capsule.
+//! - [`connect`]: the 16 Connect error codes with their numbers and HTTP statuses.
 //! - [`generated`]: prost code for `push.v1`, `types.v1` and `perftools.profiles`, generated from
 //!   `proto/` by `just proto` and checked in (no `protoc` or `build.rs` at build time).
 //! - [`labels`]: label validation and processing of pyroscope.write, the `/ingest` `name`
@@ -13,6 +14,7 @@
 //! `ferroalloy-value` (for capsules), `ferroalloy-syntax` (Go rune quoting), `bytes`, `prost`
 //! and `flate2`, so every component can use it.
 
+pub mod connect;
 pub mod generated;
 pub mod labels;
 pub mod pprof;
