@@ -439,8 +439,6 @@ fn push_quoted(out: &mut String, value: &str) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use std::time::Duration;
-
     use super::*;
 
     #[derive(Clone, Default)]
