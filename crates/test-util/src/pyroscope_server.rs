@@ -6,7 +6,8 @@
 //!
 //! - the Connect unary push route: any path ending in `/push.v1.PusherService/Push` (so a base
 //!   path prefix works), `application/proto` or `application/json`, whole-body `gzip` request
-//!   encoding; the body is decoded as a `push.v1.PushRequest`;
+//!   encoding; the body is decoded as a `push.v1.PushRequest` with the generated prost types of
+//!   `ferroalloy-pyroscope` (or as proto3 JSON); annotations are dropped, as Pyroscope does;
 //! - the legacy `/ingest` route: any path ending in `/ingest`; the query, content type and raw
 //!   body are recorded.
 //!
@@ -18,8 +19,9 @@
 //!
 //! Responses are scripted per route: a FIFO queue of [`ScriptedResponse`]s (status, headers such
 //! as `Retry-After`, a plain or Connect JSON body, optionally gzip-compressed; a delay before
-//! answering; "never answer", which holds the request open until the server stops; "close",
-//! which drops the connection without a response). When a route's queue is empty the route's
+//! answering; a [`Gate`] the test opens to release held answers; "never answer", which holds the
+//! request open until the server stops; "close", which drops the connection without a
+//! response). When a route's queue is empty the route's
 //! fallback answers ([`FakePyroscope::set_fallback`]); without one the server behaves like
 //! Pyroscope: it validates the request as `wire.md` §2 and §3.7 describe and answers `200` with
 //! an empty `PushResponse` (push) or an empty body (`/ingest`).
@@ -31,6 +33,8 @@
 //! - every task belongs to the server: one accept task and one task per connection, tracked by a
 //!   `TaskTracker` and stopped by a `CancellationToken` on [`FakePyroscope::shutdown`] or drop;
 //!   requests that are delayed or never answered end with the server;
+//! - connections are numbered and counted ([`FakePyroscope::connections`],
+//!   [`ReceivedRequest::connection`]), so a test can tell whether a client kept its pool;
 //! - recording never panics on peer input: undecodable bodies are recorded with their error text
 //!   ([`ReceivedRequest::decode_error`]) and answered as Pyroscope would (`500 unknown`).
 
@@ -43,6 +47,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use ferroalloy_pyroscope::push_v1 as wire;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::HeaderMap;
@@ -126,6 +131,7 @@ enum Action {
 pub struct ScriptedResponse {
     action: Action,
     delay: Duration,
+    gate: Option<Gate>,
 }
 
 impl ScriptedResponse {
@@ -145,6 +151,7 @@ impl ScriptedResponse {
                 gzip: false,
             },
             delay: Duration::ZERO,
+            gate: None,
         }
     }
 
@@ -169,6 +176,7 @@ impl ScriptedResponse {
         Self {
             action: Action::NeverAnswer,
             delay: Duration::ZERO,
+            gate: None,
         }
     }
 
@@ -177,6 +185,7 @@ impl ScriptedResponse {
         Self {
             action: Action::Close,
             delay: Duration::ZERO,
+            gate: None,
         }
     }
 
@@ -221,6 +230,13 @@ impl ScriptedResponse {
         self
     }
 
+    /// Wait until `gate` is opened (after the delay, if any) before acting; the server's shutdown
+    /// also ends the wait (and the connection).
+    pub fn after(mut self, gate: &Gate) -> Self {
+        self.gate = Some(gate.clone());
+        self
+    }
+
     /// The outcome this response produces.
     fn outcome(&self) -> Outcome {
         match &self.action {
@@ -228,6 +244,37 @@ impl ScriptedResponse {
             Action::NeverAnswer => Outcome::NeverAnswered,
             Action::Close => Outcome::Closed,
         }
+    }
+}
+
+/// A gate that holds scripted responses ([`ScriptedResponse::after`]) until a test opens it, e.g.
+/// to keep a request in flight while the test fills the client's queue.
+#[derive(Clone, Debug, Default)]
+pub struct Gate(CancellationToken);
+
+impl PartialEq for Gate {
+    fn eq(&self, _other: &Self) -> bool {
+        // Gates are handles; two scripted responses differ by what they answer, not by their gate.
+        true
+    }
+}
+
+impl Eq for Gate {}
+
+impl Gate {
+    /// A closed gate.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Open the gate: every response held by it (now or later) proceeds.
+    pub fn open(&self) {
+        self.0.cancel();
+    }
+
+    /// Whether the gate is open.
+    pub fn is_open(&self) -> bool {
+        self.0.is_cancelled()
     }
 }
 
@@ -331,6 +378,8 @@ pub struct ReceivedRequest {
     pub decode_error: Option<String>,
     /// The client certificate (DER), over TLS with a client certificate.
     pub client_cert: Option<Vec<u8>>,
+    /// The connection it came on: connections are numbered from 0 in accept order.
+    pub connection: u64,
     /// How the request was (or is being) answered.
     pub outcome: Outcome,
     /// When the request (its whole body) arrived, on the real clock.
@@ -343,6 +392,15 @@ impl ReceivedRequest {
         self.headers
             .get(name)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    }
+
+    /// Every value of the header, in order (lossy UTF-8).
+    pub fn header_values(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect()
     }
 
     /// `Authorization`.
@@ -609,6 +667,16 @@ struct State {
     scripts: HashMap<Route, VecDeque<ScriptedResponse>>,
     fallbacks: HashMap<Route, ScriptedResponse>,
     counts: HashMap<Route, RouteCounts>,
+    connections: ConnectionCounts,
+}
+
+/// Counters of the fake server's TCP connections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConnectionCounts {
+    /// Connections accepted.
+    pub opened: u64,
+    /// Connections that ended (closed by either side, or by the server's shutdown).
+    pub closed: u64,
 }
 
 struct Shared {
@@ -816,6 +884,11 @@ impl FakePyroscope {
             .unwrap_or_default()
     }
 
+    /// How many connections were accepted and how many have ended.
+    pub fn connections(&self) -> ConnectionCounts {
+        self.shared.lock().connections
+    }
+
     /// Wait until at least `n` requests (any route) have arrived, at most `timeout`; returns
     /// every request received by then.
     pub async fn wait_for_requests(
@@ -902,8 +975,14 @@ async fn accept_loop(
         };
         let shared = shared.clone();
         let acceptor = acceptor.clone();
+        let connection = {
+            let mut state = shared.lock();
+            state.connections.opened += 1;
+            state.connections.opened - 1
+        };
         tracker.spawn(async move {
             let cancel = shared.cancel.clone();
+            let _closed = ConnectionClosed(shared.clone());
             let serve = async move {
                 match acceptor {
                     Some(acceptor) => {
@@ -919,9 +998,9 @@ async fn accept_loop(
                             .peer_certificates()
                             .and_then(|c| c.first())
                             .map(|c| c.to_vec());
-                        serve_connection(TokioIo::new(tls), shared, client_cert).await;
+                        serve_connection(TokioIo::new(tls), shared, connection, client_cert).await;
                     }
-                    None => serve_connection(TokioIo::new(stream), shared, None).await,
+                    None => serve_connection(TokioIo::new(stream), shared, connection, None).await,
                 }
             };
             tokio::select! {
@@ -929,6 +1008,15 @@ async fn accept_loop(
                 () = serve => {}
             }
         });
+    }
+}
+
+/// Counts a connection as closed when its task ends, however it ends.
+struct ConnectionClosed(Arc<Shared>);
+
+impl Drop for ConnectionClosed {
+    fn drop(&mut self) {
+        self.0.lock().connections.closed += 1;
     }
 }
 
@@ -944,14 +1032,18 @@ impl fmt::Display for CloseConnection {
 
 impl std::error::Error for CloseConnection {}
 
-async fn serve_connection<I>(io: I, shared: Arc<Shared>, client_cert: Option<Vec<u8>>)
-where
+async fn serve_connection<I>(
+    io: I,
+    shared: Arc<Shared>,
+    connection: u64,
+    client_cert: Option<Vec<u8>>,
+) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let service = service_fn(move |req: Request<Incoming>| {
         let shared = shared.clone();
         let client_cert = client_cert.clone();
-        async move { handle(req, shared, client_cert).await }
+        async move { handle(req, shared, connection, client_cert).await }
     });
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let _ = builder.serve_connection(io, service).await;
@@ -960,6 +1052,7 @@ where
 async fn handle(
     req: Request<Incoming>,
     shared: Arc<Shared>,
+    connection: u64,
     client_cert: Option<Vec<u8>>,
 ) -> Result<Response<Full<Bytes>>, CloseConnection> {
     let (parts, body) = req.into_parts();
@@ -982,6 +1075,7 @@ async fn handle(
         series: Vec::new(),
         decode_error: None,
         client_cert,
+        connection,
         outcome: Outcome::Closed,
         received_at: Instant::now(),
     };
@@ -1017,6 +1111,12 @@ async fn handle(
         tokio::select! {
             () = shared.cancel.cancelled() => return Err(CloseConnection),
             () = tokio::time::sleep(response.delay) => {}
+        }
+    }
+    if let Some(gate) = &response.gate {
+        tokio::select! {
+            () = shared.cancel.cancelled() => return Err(CloseConnection),
+            () = gate.0.cancelled() => {}
         }
     }
     match response.action {
@@ -1268,41 +1368,4 @@ fn default_ingest_response(req: &ReceivedRequest) -> ScriptedResponse {
             .header("x-content-type-options", "nosniff");
     }
     ScriptedResponse::status(200)
-}
-
-/// The push messages, decoded with prost. Field numbers as `wire.md` §1.
-mod wire {
-    /// `push.v1.PushRequest`.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub(super) struct PushRequest {
-        #[prost(message, repeated, tag = "1")]
-        pub(super) series: Vec<RawProfileSeries>,
-    }
-
-    /// `push.v1.RawProfileSeries`.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub(super) struct RawProfileSeries {
-        #[prost(message, repeated, tag = "1")]
-        pub(super) labels: Vec<LabelPair>,
-        #[prost(message, repeated, tag = "2")]
-        pub(super) samples: Vec<RawSample>,
-    }
-
-    /// `types.v1.LabelPair`.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub(super) struct LabelPair {
-        #[prost(string, tag = "1")]
-        pub(super) name: String,
-        #[prost(string, tag = "2")]
-        pub(super) value: String,
-    }
-
-    /// `push.v1.RawSample`.
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub(super) struct RawSample {
-        #[prost(bytes = "bytes", tag = "1")]
-        pub(super) raw_profile: bytes::Bytes,
-        #[prost(string, tag = "2")]
-        pub(super) id: String,
-    }
 }

@@ -8,67 +8,39 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use ferroalloy_pyroscope::{push_v1, types_v1};
 use ferroalloy_test_util::pyroscope_server::{
-    FakePyroscope, Outcome, Route, ScriptedResponse, ServerTls, TestCa, connect_code_status,
-    gzip_bytes,
+    ConnectionCounts, FakePyroscope, Gate, Outcome, Route, ScriptedResponse, ServerTls, TestCa,
+    connect_code_status, gzip_bytes,
 };
 use prost::Message;
 
 /// Bound of every wait in these tests; never reached when things work.
 const WAIT: Duration = Duration::from_secs(10);
 
-// Hand-written push messages (field numbers of `wire.md` §1), independent of the server's own.
-#[derive(Clone, PartialEq, prost::Message)]
-struct PushRequest {
-    #[prost(message, repeated, tag = "1")]
-    series: Vec<RawProfileSeries>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct RawProfileSeries {
-    #[prost(message, repeated, tag = "1")]
-    labels: Vec<LabelPair>,
-    #[prost(message, repeated, tag = "2")]
-    samples: Vec<RawSample>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct LabelPair {
-    #[prost(string, tag = "1")]
-    name: String,
-    #[prost(string, tag = "2")]
-    value: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct RawSample {
-    #[prost(bytes = "vec", tag = "1")]
-    raw_profile: Vec<u8>,
-    #[prost(string, tag = "2")]
-    id: String,
-}
-
-fn series(labels: &[(&str, &str)], samples: &[(&str, &[u8])]) -> RawProfileSeries {
-    RawProfileSeries {
+fn series(labels: &[(&str, &str)], samples: &[(&str, &[u8])]) -> push_v1::RawProfileSeries {
+    push_v1::RawProfileSeries {
         labels: labels
             .iter()
-            .map(|(n, v)| LabelPair {
+            .map(|(n, v)| types_v1::LabelPair {
                 name: (*n).into(),
                 value: (*v).into(),
             })
             .collect(),
         samples: samples
             .iter()
-            .map(|(id, raw)| RawSample {
-                raw_profile: raw.to_vec(),
+            .map(|(id, raw)| push_v1::RawSample {
+                raw_profile: Bytes::copy_from_slice(raw),
                 id: (*id).into(),
             })
             .collect(),
+        annotations: Vec::new(),
     }
 }
 
 fn one_series_body() -> Vec<u8> {
-    PushRequest {
+    push_v1::PushRequest {
         series: vec![series(
             &[("__name__", "process_cpu"), ("service_name", "svc")],
             &[("x", &[1, 2, 3])],
@@ -112,7 +84,7 @@ fn gunzip(data: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn a_push_is_recorded_with_headers_and_decoded_series() {
     let server = FakePyroscope::start().await.unwrap();
-    let body = PushRequest {
+    let body = push_v1::PushRequest {
         series: vec![
             series(
                 &[("service_name", "svc"), ("__name__", "process_cpu")],
@@ -190,7 +162,7 @@ async fn a_gzip_push_body_is_decoded_and_gzip_samples_are_measured() {
     let server = FakePyroscope::start().await.unwrap();
     let pprof = vec![7u8; 5000];
     let gz_pprof = gzip_bytes(&pprof);
-    let plain = PushRequest {
+    let plain = push_v1::PushRequest {
         series: vec![series(&[("__name__", "process_cpu")], &[("u", &gz_pprof)])],
     }
     .encode_to_vec();
@@ -702,8 +674,112 @@ async fn a_scripted_close_drops_the_connection_without_an_answer() {
     assert_eq!(server.requests()[0].outcome, Outcome::Closed);
 }
 
+#[tokio::test]
+async fn a_gate_holds_answers_until_the_test_opens_it() {
+    let server = Arc::new(FakePyroscope::start().await.unwrap());
+    let gate = Gate::new();
+    server.script_push([
+        ScriptedResponse::status(503).after(&gate),
+        ScriptedResponse::ok().after(&gate),
+    ]);
+    let url = server.push_url();
+    let requests = tokio::spawn(async move {
+        // Two clients, so two connections and both requests held at once.
+        let (first, second) = (client(), client());
+        let (a, b) = tokio::join!(
+            push(&first, &url, one_series_body()),
+            push(&second, &url, one_series_body())
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        statuses
+    });
+    let held = server.wait_for_requests(2, WAIT).await.unwrap();
+    assert_eq!(held.len(), 2);
+    // Held: the answers have not come back.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!requests.is_finished(), "answers wait for the gate");
+    assert!(!gate.is_open());
+
+    gate.open();
+    assert!(gate.is_open());
+    let statuses = tokio::time::timeout(WAIT, requests).await.unwrap().unwrap();
+    assert_eq!(statuses, [200, 503]);
+    assert_eq!(
+        push(&client(), &server.push_url(), one_series_body())
+            .await
+            .status(),
+        200,
+        "an open gate holds nothing"
+    );
+}
+
+#[tokio::test]
+async fn repeated_headers_are_recorded_in_order() {
+    let server = FakePyroscope::start().await.unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.append("content-type", "ct1".parse().unwrap());
+    headers.append("x-other", "o".parse().unwrap());
+    headers.append("content-type", "ct2".parse().unwrap());
+    let r = client()
+        .post(format!("{}?name=app", server.ingest_url()))
+        .headers(headers)
+        .body("raw")
+        .send()
+        .await;
+    assert_eq!(r.unwrap().status(), 200);
+    let recorded = &server.wait_for_requests(1, WAIT).await.unwrap()[0];
+    assert_eq!(recorded.header_values("content-type"), ["ct1", "ct2"]);
+    assert_eq!(recorded.header_values("x-missing"), Vec::<String>::new());
+}
+
 // ---------------------------------------------------------------------------------------------
-// waits, lifecycle
+// waits, lifecycle, connections
+
+#[tokio::test]
+async fn connections_are_numbered_and_counted() {
+    let server = FakePyroscope::start().await.unwrap();
+    let pooled = client();
+    for _ in 0..3 {
+        assert_eq!(
+            push(&pooled, &server.push_url(), one_series_body())
+                .await
+                .status(),
+            200
+        );
+    }
+    let requests = server.wait_for_requests(3, WAIT).await.unwrap();
+    let connections: Vec<u64> = requests.iter().map(|r| r.connection).collect();
+    assert_eq!(
+        connections,
+        [0, 0, 0],
+        "a pooled client reuses its connection"
+    );
+    assert_eq!(
+        server.connections(),
+        ConnectionCounts {
+            opened: 1,
+            closed: 0
+        }
+    );
+
+    drop(pooled);
+    let other = client();
+    assert_eq!(
+        push(&other, &server.push_url(), one_series_body())
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(server.requests()[3].connection, 1);
+    let closed = ferroalloy_test_util::eventually(WAIT, || server.connections().closed == 1).await;
+    assert!(
+        closed,
+        "the dropped client's connection ends: {:?}",
+        server.connections()
+    );
+    assert_eq!(server.connections().opened, 2);
+}
 
 #[tokio::test]
 async fn a_wait_for_more_requests_than_arrive_reports_what_arrived() {
