@@ -683,6 +683,8 @@ struct Shared {
     state: Mutex<State>,
     /// The number of recorded requests; waiters watch it.
     arrived: watch::Sender<usize>,
+    /// Multi-tenancy: unscripted requests without `X-Scope-OrgID` are answered `401`.
+    require_org_id: bool,
     cancel: CancellationToken,
 }
 
@@ -696,12 +698,20 @@ impl Shared {
 #[derive(Clone, Debug, Default)]
 pub struct FakePyroscopeBuilder {
     tls: Option<ServerTls>,
+    require_org_id: bool,
 }
 
 impl FakePyroscopeBuilder {
     /// Serve HTTPS with `tls` instead of plain HTTP.
     pub fn tls(mut self, tls: ServerTls) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Behave like Pyroscope with multi-tenancy on: an unscripted push or ingest request without
+    /// `X-Scope-OrgID` is answered `401` `{"code":"unauthenticated","message":"no org id"}`.
+    pub fn require_org_id(mut self) -> Self {
+        self.require_org_id = true;
         self
     }
 
@@ -718,6 +728,7 @@ impl FakePyroscopeBuilder {
             state: Mutex::new(State::default()),
             arrived,
             cancel: CancellationToken::new(),
+            require_org_id: self.require_org_id,
         });
         let tracker = TaskTracker::new();
         tracker.spawn(accept_loop(
@@ -1090,7 +1101,7 @@ async fn handle(
             .get_mut(&route)
             .and_then(VecDeque::pop_front)
             .or_else(|| state.fallbacks.get(&route).cloned())
-            .unwrap_or_else(|| default_response(&received));
+            .unwrap_or_else(|| default_response(&received, shared.require_org_id));
         received.index = state.requests.len();
         received.outcome = response.outcome();
         let counts = state.counts.entry(route).or_default();
@@ -1296,7 +1307,14 @@ fn decode_push_json(body: &[u8]) -> Result<Vec<ReceivedSeries>, String> {
 }
 
 /// The Pyroscope-like answer to an unscripted request.
-fn default_response(req: &ReceivedRequest) -> ScriptedResponse {
+fn default_response(req: &ReceivedRequest, require_org_id: bool) -> ScriptedResponse {
+    if require_org_id
+        && req.route != Route::Other
+        && req.method == "POST"
+        && req.org_id().is_none_or(|id| id.is_empty())
+    {
+        return ScriptedResponse::connect_error("unauthenticated", "no org id");
+    }
     match req.route {
         Route::Push => default_push_response(req),
         Route::Ingest => default_ingest_response(req),

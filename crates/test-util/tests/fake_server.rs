@@ -391,6 +391,39 @@ async fn unscripted_ingest_and_unknown_paths_are_answered_like_pyroscope() {
     assert_eq!(server.count(Route::Ingest), 3);
 }
 
+#[tokio::test]
+async fn with_multi_tenancy_a_request_without_an_org_id_is_unauthenticated() {
+    let server = FakePyroscope::builder()
+        .require_org_id()
+        .start()
+        .await
+        .unwrap();
+    let client = client();
+    let r = push(&client, &server.push_url(), one_series_body()).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        connect_json(r).await,
+        serde_json::json!({"code": "unauthenticated", "message": "no org id"})
+    );
+    let r = client
+        .post(format!("{}?name=app", server.ingest_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let r = client
+        .post(server.push_url())
+        .header("content-type", "application/proto")
+        .header("x-scope-orgid", "squad-1")
+        .body(one_series_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(server.counts(Route::Push).by_status.get(&401), Some(&1));
+}
+
 // ---------------------------------------------------------------------------------------------
 // scripting
 
