@@ -1261,3 +1261,50 @@ async fn latency_histograms_are_observed() {
         1.0
     );
 }
+
+#[test]
+fn a_dropped_runtime_still_counts_every_profile() {
+    let setup = Setup::new();
+    let release = Arc::new(Notify::new());
+    let script = Script::new([], Step::Hold(Arc::clone(&release), Box::new(ok())));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let ep = setup.endpoint(
+        &format!("url = \"{URL}\"\nqueue_config {{\n max_shards = 1\n}}"),
+        &script,
+    );
+    rt.block_on(async {
+        ep.start();
+        for _ in 0..3 {
+            ep.enqueue(&push_item());
+        }
+        for _ in 0..1000 {
+            if script.count() == 1 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    assert_eq!(script.count(), 1);
+    assert_eq!(ep.state().in_flight_profiles, 1);
+    drop(rt);
+    let state = ep.state();
+    assert_eq!(state.in_flight_profiles, 0);
+    assert_eq!(reason(&state, "shutdown"), 1, "the in-flight item");
+    drop(ep);
+    assert_eq!(
+        setup.value(
+            "pyroscope_write_dropped_profiles_by_reason_total",
+            &[("endpoint", URL), ("reason", "shutdown")]
+        ),
+        3.0,
+        "{}",
+        setup.text()
+    );
+    assert_eq!(
+        setup.value("pyroscope_write_in_flight_requests", &[("endpoint", URL)]),
+        0.0
+    );
+}

@@ -20,12 +20,16 @@ const CONNECT_TIMEOUT_MS: HeaderName = HeaderName::from_static("connect-timeout-
 
 /// The worker loop; ends when the queue is closed and empty, or on abort.
 pub(super) async fn run(shared: Arc<Shared>) {
+    let mut batch = Batch {
+        shared: &shared,
+        items: Vec::new(),
+    };
     loop {
-        let Some(mut batch) = take_batch(&shared).await else {
+        if !take_batch(&shared, &mut batch.items).await {
             break;
-        };
+        }
         let aborted = {
-            let send = send_batch(&shared, &mut batch);
+            let send = send_batch(&shared, &mut batch.items);
             tokio::select! {
                 biased;
                 () = shared.abort.cancelled() => true,
@@ -33,23 +37,37 @@ pub(super) async fn run(shared: Arc<Shared>) {
             }
         };
         if aborted {
-            shared.drop_items(&batch, shared.drain_reason(), true, None);
             break;
         }
     }
 }
 
+/// The items a worker holds. Whatever is left when it is dropped (an abort, or the runtime
+/// dropping the task) is counted as dropped with the drain reason.
+struct Batch<'a> {
+    shared: &'a Shared,
+    items: Vec<Arc<QueueItem>>,
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        let items = std::mem::take(&mut self.items);
+        self.shared
+            .drop_items(&items, self.shared.drain_reason(), true, None);
+    }
+}
+
 /// Take the next batch (§10.4), waiting for a first item and, with `max_series_per_send > 1`,
 /// for companions until `batch_send_deadline` after the first one's enqueue. `None` when the
-/// queue is closed and empty, or on abort.
-async fn take_batch(shared: &Shared) -> Option<Vec<Arc<QueueItem>>> {
+/// queue is closed and empty, or on abort. Items are taken into `batch` (empty on entry), so a
+/// dropped worker still accounts for them.
+async fn take_batch(shared: &Shared, batch: &mut Vec<Arc<QueueItem>>) -> bool {
     let _filler = tokio::select! {
         biased;
-        () = shared.abort.cancelled() => return None,
+        () = shared.abort.cancelled() => return false,
         guard = shared.filler.lock() => guard,
     };
     let max = shared.options.queue.max_series_per_send.max(1);
-    let mut batch: Vec<Arc<QueueItem>> = Vec::new();
     loop {
         let notified = shared.notify.notified();
         tokio::pin!(notified);
@@ -100,26 +118,26 @@ async fn take_batch(shared: &Shared) -> Option<Vec<Arc<QueueItem>>> {
         }
         if let Some(first) = batch.first() {
             if done || max == 1 || closed {
-                return Some(batch);
+                return true;
             }
             let deadline = first.enqueued_at + shared.options.queue.batch_send_deadline;
             if Instant::now() >= deadline {
-                return Some(batch);
+                return true;
             }
             tokio::select! {
                 biased;
-                () = shared.abort.cancelled() => return Some(batch),
+                () = shared.abort.cancelled() => return true,
                 () = shared.closing.cancelled() => {}
                 () = &mut notified => {}
-                () = tokio::time::sleep_until(deadline) => return Some(batch),
+                () = tokio::time::sleep_until(deadline) => return true,
             }
         } else {
             if closed {
-                return None;
+                return false;
             }
             tokio::select! {
                 biased;
-                () = shared.abort.cancelled() => return None,
+                () = shared.abort.cancelled() => return false,
                 () = shared.closing.cancelled() => {}
                 () = &mut notified => {}
             }
