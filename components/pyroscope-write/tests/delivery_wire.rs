@@ -18,7 +18,7 @@ use ferroalloy_pyroscope_write::endpoint::{
     DrainReason, Endpoint, EndpointState, QueueItem, WriteMetrics,
 };
 use ferroalloy_test_util::args::decode_args;
-use ferroalloy_test_util::pyroscope_server::{FakePyroscope, Route, ScriptedResponse};
+use ferroalloy_test_util::pyroscope_server::{FakePyroscope, Gate, Route, ScriptedResponse};
 use tokio::time::Instant;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -384,4 +384,103 @@ async fn secrets_never_reach_debug_state_or_metrics() {
             .contains(&format!("http://u:xxxxx@{addr}"))
     );
     server.shutdown().await;
+}
+
+// §18 item 12 over the wire.
+
+#[tokio::test]
+async fn overflow_keeps_the_newest_and_delivers_in_order() {
+    let server = FakePyroscope::start().await.unwrap();
+    let gate = Gate::new();
+    server.script_push([ScriptedResponse::ok().after(&gate)]);
+    let setup = Setup::new();
+    let ep = setup.endpoint(&format!(
+        "url = \"{}\"\nqueue_config {{\n capacity = 3\n max_shards = 1\n}}",
+        server.url()
+    ));
+    ep.enqueue(&push_item("p1", b"1"));
+    server.wait_for(Route::Push, 1, WAIT).await.unwrap();
+    for i in 2..=10 {
+        ep.enqueue(&push_item(&format!("p{i}"), b"1"));
+    }
+    let state = ep.state();
+    assert_eq!(state.queue_profiles, 3);
+    assert_eq!(reason(&state, "queue_full"), 6);
+    gate.open();
+    let reqs = server.wait_for(Route::Push, 4, WAIT).await.unwrap();
+    let order: Vec<String> = reqs
+        .iter()
+        .map(|r| r.series[0].label("service_name").unwrap().to_owned())
+        .collect();
+    assert_eq!(order, ["p1", "p8", "p9", "p10"]);
+    let state = settle(&ep).await;
+    assert_eq!(state.sent_profiles, 4);
+    assert_eq!(
+        state.enqueued_profiles,
+        state.sent_profiles + state.dropped_profiles
+    );
+    server.shutdown().await;
+}
+
+// §16 / §18 item 22: logs at trace level never carry secrets.
+
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_name_the_redacted_endpoint_and_no_secret() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = FakePyroscope::start().await.unwrap();
+    server.script_push([
+        ScriptedResponse::status(503).body("down"),
+        ScriptedResponse::status(400).body("bad"),
+    ]);
+    let setup = Setup::new();
+    let addr = server.addr();
+    let ep = setup.endpoint(&format!(
+        "url = \"http://u:p4ss@{addr}\"\nname = \"primary\"\nmin_backoff_period = \"10ms\"\nbearer_token = \"s3cr3t-token\"\nheaders = {{ \"X-Api-Key\" = \"hdr-s3cr3t\" }}"
+    ));
+    ep.enqueue(&push_item("svc", b"p"));
+    let state = settle(&ep).await;
+    assert_eq!(server.count(Route::Push), 2);
+    // URL userinfo becomes the Authorization header, which then keeps the bearer token out
+    // (http-client.md §5).
+    let auth = server.requests()[0].authorization().unwrap();
+    assert!(auth.starts_with("Basic "), "{auth}");
+    ep.drain(Instant::now(), DrainReason::Shutdown).await;
+    server.shutdown().await;
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    assert!(logs.contains("attempt failed"), "{logs}");
+    assert!(logs.contains("request failed"), "{logs}");
+    assert!(logs.contains(&format!("http://u:xxxxx@{addr}")), "{logs}");
+    assert!(logs.contains("primary"), "{logs}");
+    for secret in ["p4ss", "s3cr3t-token", "hdr-s3cr3t", &auth[6..]] {
+        assert!(!logs.contains(secret), "{secret} in {logs}");
+        assert!(!format!("{state:?}").contains(secret));
+    }
 }
