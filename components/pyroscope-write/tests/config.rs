@@ -10,6 +10,7 @@ use ferroalloy_test_util::decode_args;
 use ferroalloy_value::decode::{Arguments, EncodedStmt};
 use ferroalloy_value::value::{Capsule, Value};
 
+#[allow(clippy::panic)]
 fn decode(body: &str) -> PyroscopeWriteArguments {
     match decode_args::<PyroscopeWriteArguments>(body) {
         Ok(args) => args,
@@ -17,6 +18,7 @@ fn decode(body: &str) -> PyroscopeWriteArguments {
     }
 }
 
+#[allow(clippy::panic)]
 fn errors(body: &str) -> Vec<String> {
     match decode_args::<PyroscopeWriteArguments>(body) {
         Ok(_) => panic!("{body}: decoded without error"),

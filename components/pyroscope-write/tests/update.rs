@@ -204,7 +204,7 @@ async fn reordering_blocks_keeps_every_endpoint_and_duplicates_match_in_order() 
     let last = harness.component().endpoints();
     assert!(last[0].ptr_eq(&before[0]));
     let states = harness.component().endpoint_states();
-    assert!(states.len() >= 1);
+    assert!(!states.is_empty());
     let debug = harness.debug_info().expect("debug info");
     let blocks: Vec<_> = debug.blocks("endpoint").collect();
     assert!(!blocks.is_empty());
