@@ -1308,3 +1308,43 @@ fn a_dropped_runtime_still_counts_every_profile() {
         0.0
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rejection_after_retries_reports_the_retries_made() {
+    let setup = Setup::new();
+    let script = Script::new(
+        [status(503), status(503), with_body(status(400), "bad")],
+        ok(),
+    );
+    let ep = setup.endpoint(&format!("url = \"{URL}\""), &script);
+    ep.start();
+    ep.enqueue(&push_item());
+    let state = settle(&ep).await;
+    assert_eq!(script.count(), 3);
+    assert_eq!(
+        state.last_error,
+        format!("failed to push to endpoint {URL} (2 retries): unexpected HTTP status 400: bad")
+    );
+    assert_eq!(reason(&state, "rejected"), 1);
+    assert_eq!(state.retries, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn during_a_drain_attempts_are_bounded_by_its_deadline() {
+    let setup = Setup::new();
+    let script = Script::new([], Step::After(Duration::from_secs(3600), Box::new(ok())));
+    let ep = setup.endpoint(
+        &format!("url = \"{URL}\"\nqueue_config {{\n max_shards = 1\n drain_timeout = \"3s\"\n}}"),
+        &script,
+    );
+    ep.enqueue(&push_item());
+    let start = Instant::now();
+    let summary = ep
+        .drain(start + Duration::from_secs(3), DrainReason::Removed)
+        .await;
+    assert_eq!(Instant::now() - start, Duration::from_secs(3));
+    assert_eq!(summary.dropped, 1);
+    assert_eq!(reason(&ep.state(), "removed"), 1);
+    let req = &script.requests()[0];
+    assert_eq!(req.headers["connect-timeout-ms"], "3000");
+}
