@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{appender, args_for, assert_invariant, labels, metric, sample, start};
 use ferroalloy_http_client::USER_AGENT_VALUE;
@@ -150,29 +150,41 @@ async fn a_dead_endpoint_never_delays_the_caller_or_the_others() {
     let b = FakePyroscope::start().await.expect("server b");
     let c = FakePyroscope::start().await.expect("server c");
     c.set_fallback(Route::Push, Some(ScriptedResponse::never_answer()));
-    let harness = start(args_for(&[a.url(), b.url(), c.url()])).await;
+    // C holds every request for an hour: an Append that waited on C's network I/O could not
+    // return before the bound below, so returning at all shows the caller never waits on it.
+    // (Per-call latency with a dead endpoint is measured by the benchmarks, not asserted here.)
+    let mut args = args_for(&[a.url(), b.url(), c.url()]);
+    args.endpoints[2].remote_timeout =
+        ferroalloy_value::duration::Duration::from_secs(3600).expect("an hour fits");
+    let harness = start(args).await;
     let appender = appender(&harness);
-    let started = Instant::now();
-    let mut slowest = Duration::ZERO;
-    for i in 0..200 {
-        let call = Instant::now();
-        appender
-            .append(
-                labels(&[("service_name", "s")]),
-                sample(&format!("p{i}"), b"x"),
-            )
-            .await
-            .expect("accepted");
-        slowest = slowest.max(call.elapsed());
-    }
-    let total = started.elapsed();
-    // A call that waited on C would take its 10 s remote_timeout; the spec's bounds are 100 ms per
-    // call and 1 s in all, relaxed here for a loaded 2-core test machine.
-    assert!(
-        slowest < Duration::from_millis(500),
-        "slowest call {slowest:?}"
-    );
-    assert!(total < Duration::from_secs(2), "200 calls took {total:?}");
+    let append = |i: usize| {
+        let appender = appender.clone();
+        async move {
+            appender
+                .append(
+                    labels(&[("service_name", "s")]),
+                    sample(&format!("p{i}"), b"x"),
+                )
+                .await
+                .expect("accepted");
+        }
+    };
+    append(0).await;
+    c.wait_for(Route::Push, 1, WAIT)
+        .await
+        .expect("C holds the first request");
+    let rest = async {
+        for i in 1..200 {
+            append(i).await;
+        }
+    };
+    tokio::time::timeout(WAIT, rest)
+        .await
+        .expect("199 more Appends returned while C held its request");
+    let counts = c.counts(Route::Push);
+    assert!(counts.by_status.is_empty(), "C never answered: {counts:?}");
+    assert_eq!(counts.closed, 0, "{counts:?}");
     for server in [&a, &b] {
         let requests = server
             .wait_for(Route::Push, 200, WAIT)
