@@ -12,9 +12,10 @@ lint:
 test:
     cargo test --workspace --locked
 
-# Benchmarks of the configuration language.
+# Benchmarks: the configuration language, the runtime's loads and reloads, pyroscope.write.
 bench:
     cargo bench -p ferroalloy-value --bench config_load
+    cargo bench -p ferroalloy-runtime --bench graph_load
 
 # Fuzz the parser (needs `cargo install cargo-fuzz` and a nightly toolchain).
 fuzz:
