@@ -8,7 +8,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// The backoff schedule of one request.
 #[derive(Debug, Clone)]
@@ -95,96 +95,21 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 /// IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`,
-/// asctime `Sun Nov  6 08:49:37 1994`.
+/// asctime `Sun Nov  6 08:49:37 1994` (RFC 9110 §5.6.7).
 fn parse_http_date(s: &str) -> Option<SystemTime> {
-    let (day, month, year, time) = if let Some((_, rest)) = s.split_once(", ") {
-        let parts: Vec<&str> = rest.split(' ').collect();
-        match parts.as_slice() {
-            [d, m, y, t, "GMT"] => (d.parse().ok()?, month(m)?, y.parse().ok()?, *t),
-            [dmy, t, "GMT"] => {
-                let mut it = dmy.split('-');
-                let d = it.next()?.parse().ok()?;
-                let m = month(it.next()?)?;
-                let y: i64 = it.next()?.parse().ok()?;
-                // RFC 9110: a two-digit year more than 50 years in the future is in the past.
-                let y = if y < 70 {
-                    2000 + y
-                } else if y < 100 {
-                    1900 + y
-                } else {
-                    y
-                };
-                (d, m, y, *t)
-            }
-            _ => return None,
-        }
-    } else {
-        let parts: Vec<&str> = s.split_whitespace().collect();
-        match parts.as_slice() {
-            [_, m, d, t, y] => (d.parse().ok()?, month(m)?, y.parse().ok()?, *t),
-            _ => return None,
-        }
-    };
-    let mut hms = time.split(':');
-    let h: i64 = hms.next()?.parse().ok()?;
-    let mi: i64 = hms.next()?.parse().ok()?;
-    let se: i64 = hms.next()?.parse().ok()?;
-    if hms.next().is_some() || !(1..=31).contains(&day) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let secs = days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + se;
-    let secs = u64::try_from(secs).ok()?;
-    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+    httpdate::parse_http_date(s).ok()
 }
 
-fn month(name: &str) -> Option<i64> {
-    MONTHS.iter().position(|m| *m == name).map(|i| i as i64 + 1)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub(super) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// RFC 3339 UTC with second precision, `2024-05-01T12:00:00Z`.
+/// RFC 3339 UTC, `2024-05-01T12:00:00Z`.
 pub(super) fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // civil_from_days
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    ferroalloy_component::timestamp::rfc3339_nanos(t)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::*;
 
     #[test]
