@@ -400,3 +400,38 @@ impl Drop for RunningFerroalloy {
         }
     }
 }
+
+/// One HTTP/1.1 request with `body` over a new loopback connection (`Connection: close`), with
+/// a 30 s bound on the whole exchange. A refused or broken connection, or a peer that closes
+/// without answering, is returned as the I/O error (a stopped server is something tests check).
+pub fn try_http_request_with_body(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<HttpReply> {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let socket: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&socket, Duration::from_secs(10))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    if !response.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "connection closed without a response",
+        ));
+    }
+    Ok(parse_http_reply(&response))
+}

@@ -7,4 +7,5 @@
 mod fmt;
 mod http_api;
 mod run;
+mod shutdown;
 mod validate;
