@@ -7,6 +7,7 @@ pub fn registrations() -> Vec<Registration> {
     vec![
         ferroalloy_local_file::registration(),
         ferroalloy_pyroscope_write::registration(),
+        ferroalloy_pyroscope_receive_http::registration(),
     ]
 }
 
