@@ -9,8 +9,9 @@
 //!   `graceful_shutdown_timeout`) and waits for every old server still draining.
 //! - Update (§3): `forward_to` and settings are swapped atomically for new requests and
 //!   connections. Unchanged address and port keep the listener. A new port is bound first and
-//!   the old listener stops only once that succeeded; a changed address on the same non-zero port
-//!   stops the old listener first (it would block the bind), then binds. A failed bind makes
+//!   the old listener stops only once that succeeded; a new address on the port the old
+//!   listener is bound to (compared with the bound port, so `0` → that port counts) stops the old
+//!   listener first (it would block the bind), then binds. A failed bind makes
 //!   the component unhealthy with the bind error and fails the Update.
 //! - Old servers finish their connections on background tasks the component owns, so Update
 //!   returns as soon as the new listener serves.
@@ -252,7 +253,9 @@ impl Component for ReceiveHttp {
         let same_port = old.listen_port == args.http.listen_port;
         let grace = grace_of(&state.args);
         if !(same_address && same_port && state.server.is_some()) {
-            if same_port && port_of(&args) != 0 {
+            // Compared with the bound port, so `0` → the port it got is a rebind of that port.
+            let bound_port = state.server.as_ref().map(|s| s.local_addr().port());
+            if port_of(&args) != 0 && bound_port == Some(port_of(&args)) {
                 // The old socket would block the new bind: stop accepting there first.
                 if let Some(old_server) = state.server.take() {
                     old_server.stop_accepting().await;
