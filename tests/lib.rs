@@ -401,6 +401,79 @@ impl Drop for RunningFerroalloy {
     }
 }
 
+/// One HTTP/1.1 request with a body over a new loopback connection (`Connection: close`, a
+/// `Content-Length` header), with a 30 s bound on the whole exchange.
+pub fn http_request_with_body(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpReply {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    stream
+        .set_write_timeout(Some(Duration::from_secs(30)))
+        .expect("write timeout");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream
+        .write_all(head.as_bytes())
+        .expect("send request head");
+    stream.write_all(body).expect("send request body");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read response");
+    parse_http_reply(&response)
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
+/// The sum of the values of every sample line of `metrics` (Prometheus text) whose name is
+/// `name` and whose labels include every `name="value"` pair of `labels`; `None` when no line
+/// matches.
+pub fn metric_sum(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut found = None;
+    for line in metrics.lines() {
+        if line.starts_with('#') {
+            continue;
+        }
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let (line_name, line_labels) = match series.split_once('{') {
+            Some((n, rest)) => (n, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        if line_name != name {
+            continue;
+        }
+        let all = labels.iter().all(|(k, v)| {
+            let pair = format!("{k}=\"{v}\"");
+            line_labels.starts_with(&pair) || line_labels.contains(&format!(",{pair}"))
+        });
+        if !all {
+            continue;
+        }
+        if let Ok(v) = value.parse::<f64>() {
+            *found.get_or_insert(0.0) += v;
+        }
+    }
+    found
+}
+
 /// One HTTP/1.1 request with `body` over a new loopback connection (`Connection: close`), with
 /// a 30 s bound on the whole exchange. A refused or broken connection, or a peer that closes
 /// without answering, is returned as the I/O error (a stopped server is something tests check).

@@ -6,6 +6,7 @@
 
 mod fmt;
 mod http_api;
+mod pipeline;
 mod run;
 mod shutdown;
 mod validate;
