@@ -337,7 +337,7 @@ enum Codec {
 }
 
 /// Check the Connect headers of a Push (§6 steps 1–4).
-fn check_push_headers(parts: &Parts) -> Result<(Codec, bool), HttpResponse> {
+fn check_push_headers(parts: &Parts) -> Result<(Codec, bool), Box<HttpResponse>> {
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -366,7 +366,7 @@ fn check_push_headers(parts: &Parts) -> Result<(Codec, bool), HttpResponse> {
                 header::HeaderName::from_static("accept-post"),
                 HeaderValue::from_static(ACCEPT_POST),
             );
-            return Err(response);
+            return Err(Box::new(response));
         }
     };
     let text = |name: &str| {
@@ -378,18 +378,18 @@ fn check_push_headers(parts: &Parts) -> Result<(Codec, bool), HttpResponse> {
     if let Some(version) = text("connect-protocol-version")
         && version != "1"
     {
-        return Err(bad_request(&format!(
+        return Err(Box::new(bad_request(&format!(
             "connect-protocol-version must be \"1\": got {}",
             quote(&version)
-        )));
+        ))));
     }
     if let Some(timeout) = text("connect-timeout-ms")
         && !((1..=10).contains(&timeout.len()) && timeout.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(bad_request(&format!(
+        return Err(Box::new(bad_request(&format!(
             "invalid timeout: {}",
             quote(&timeout)
-        )));
+        ))));
     }
     let gzip = match text("content-encoding").as_deref() {
         None | Some("") | Some("identity") => false,
@@ -406,7 +406,7 @@ fn check_push_headers(parts: &Parts) -> Result<(Codec, bool), HttpResponse> {
             response
                 .headers_mut()
                 .insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-            return Err(response);
+            return Err(Box::new(response));
         }
     };
     Ok((codec, gzip))
@@ -449,7 +449,7 @@ async fn push(
 ) -> HttpResponse {
     let (codec, gzip) = match check_push_headers(&parts) {
         Ok(checked) => checked,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let body = match read_body(&parts, body, limit, deadline, body_bytes).await {
         Ok(body) => body,

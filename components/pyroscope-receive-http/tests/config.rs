@@ -181,7 +181,7 @@ async fn unusable_certificate_fails_the_build() {
         key_pem: Some(ferroalloy_value::Secret::new("nope")),
         ..TlsServerConfig::default()
     });
-    let failure = Harness::build(a).await.err().expect("build fails");
+    let failure = Harness::build(a).await.expect_err("build fails");
     assert!(
         failure
             .error
@@ -196,7 +196,7 @@ async fn unusable_certificate_fails_the_build() {
         key_file: "/nonexistent/key.pem".into(),
         ..TlsServerConfig::default()
     });
-    let failure = Harness::build(a).await.err().expect("build fails");
+    let failure = Harness::build(a).await.expect_err("build fails");
     assert!(
         failure.error.to_string().contains(
             "failed to load server certificate: failed to read certificate /nonexistent/cert.pem"
@@ -212,7 +212,7 @@ async fn a_port_in_use_fails_the_build() {
     let port = taken.local_addr().unwrap().port();
     let mut a = args(Vec::new());
     a.http.listen_port = i64::from(port);
-    let failure = Harness::build(a).await.err().expect("build fails");
+    let failure = Harness::build(a).await.expect_err("build fails");
     let text = failure.error.to_string();
     assert!(
         text.starts_with(&format!(

@@ -398,7 +398,7 @@ async fn empty_pushes_get_400() {
 #[tokio::test]
 async fn invalid_series_fail_the_whole_request() {
     let (_h, addr, recorder) = start_recording().await;
-    let valid: (&[(&str, &str)], &[(&str, &[u8])]) = (
+    let valid: SeriesSpec<'_> = (
         &[("__name__", "process_cpu"), ("service_name", "s")],
         &[("", b"ok")],
     );

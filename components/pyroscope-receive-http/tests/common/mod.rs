@@ -143,8 +143,11 @@ pub fn url(addr: SocketAddr, path: &str) -> String {
     format!("http://{addr}{path}")
 }
 
-/// A PushRequest with one series per `(labels, samples)`, samples as `(id, bytes)`.
-pub fn push_request(series: &[(&[(&str, &str)], &[(&str, &[u8])])]) -> PushRequest {
+/// One series for [`push_request`]: label pairs and `(id, bytes)` samples.
+pub type SeriesSpec<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, &'a [u8])]);
+
+/// A PushRequest with one series per spec.
+pub fn push_request(series: &[SeriesSpec<'_>]) -> PushRequest {
     PushRequest {
         series: series
             .iter()
