@@ -541,18 +541,39 @@ async fn observed(
     shared: Arc<Shared>,
     read_timeout: Option<Duration>,
 ) -> HttpResponse {
-    let method = request.method().to_string();
-    let route = Route::of(request.uri().path()).label();
-    let started = Instant::now();
-    shared.metrics.request_started(&method, route);
-    let mut bytes = 0usize;
-    let response = handler::handle(request, shared.clone(), read_timeout, &mut bytes).await;
-    shared.metrics.request_finished(
-        &method,
-        route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-        bytes,
-    );
+    let mut record = RequestRecord {
+        shared: shared.clone(),
+        method: request.method().to_string(),
+        route: Route::of(request.uri().path()).label(),
+        started: Instant::now(),
+        status: 0,
+        bytes: 0,
+    };
+    shared.metrics.request_started(&record.method, record.route);
+    let response = handler::handle(request, shared, read_timeout, &mut record.bytes).await;
+    record.status = response.status().as_u16();
     response
+}
+
+/// Records a request's metrics when it ends, also when its future is dropped (write timeout,
+/// connection closed): such a request counts with status 0.
+struct RequestRecord {
+    shared: Arc<Shared>,
+    method: String,
+    route: &'static str,
+    started: Instant,
+    status: u16,
+    bytes: usize,
+}
+
+impl Drop for RequestRecord {
+    fn drop(&mut self) {
+        self.shared.metrics.request_finished(
+            &self.method,
+            self.route,
+            self.status,
+            self.started.elapsed().as_secs_f64(),
+            self.bytes,
+        );
+    }
 }

@@ -368,3 +368,76 @@ async fn idle_connections_are_closed() {
     assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
     assert!(ferroalloy_test_util::eventually(WAIT, || h.component().open_connections() == 0).await);
 }
+
+/// §2 `server_read_timeout`: a body that stops arriving is answered 408; the request is not
+/// forwarded.
+#[tokio::test]
+async fn slow_bodies_time_out() {
+    let recorder = Recorder::new();
+    let mut a = args(vec![recorder.receiver()]);
+    a.http.server_read_timeout = ferroalloy_value::duration::Duration::from_nanos(300_000_000);
+    let (_h, addr) = start(a).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"POST /ingest?name=a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(WAIT, stream.read_to_end(&mut out)).await;
+    let answer = String::from_utf8_lossy(&out);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("timed out reading the request body"),
+        "{answer}"
+    );
+    assert_eq!(recorder.calls(), 0);
+}
+
+/// `client_auth_type = "RequireAndVerifyClientCert"`: a client without a certificate is refused,
+/// one with a certificate of the CA is served.
+#[tokio::test]
+async fn client_certificates_are_verified() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let ca = TestCa::new("receive_http mtls ca").unwrap();
+    let server_pair = ca.server(&["localhost"]).unwrap();
+    let client_pair = ca.client("sdk").unwrap();
+    let mut a = args(Vec::new());
+    a.http.tls = Some(TlsServerConfig {
+        cert_pem: server_pair.cert_pem.clone(),
+        key_pem: Some(ferroalloy_value::Secret::new(server_pair.key_pem.clone())),
+        client_auth_type: "RequireAndVerifyClientCert".into(),
+        client_ca: ca.ca_pem(),
+        ..TlsServerConfig::default()
+    });
+    let (_h, addr) = start(a).await;
+    let target = format!("https://localhost:{}/ingest?name=a", addr.port());
+    assert!(
+        tls_client(&ca.ca_pem())
+            .post(&target)
+            .body("x")
+            .send()
+            .await
+            .is_err()
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca.ca_pem().as_bytes()).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_client_auth_cert(
+        CertificateDer::pem_slice_iter(client_pair.cert_pem.as_bytes())
+            .map(Result::unwrap)
+            .collect(),
+        PrivateKeyDer::from_pem_slice(client_pair.key_pem.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let client = builder().tls_backend_preconfigured(config).build().unwrap();
+    let response = client.post(&target).body("x").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+}
