@@ -854,3 +854,176 @@ fn sigterm_lets_the_writer_drain_what_the_receiver_accepted() {
         "every accepted profile delivered"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// runtime §8 / §15 item 20: the drain is bounded, and a second signal aborts it
+
+/// A writer whose server never answers, fed by the receiver: `w`, with `queue` as the
+/// endpoint's `queue_config` body; returns the receiver's address.
+fn never_answering_pipeline(fakes: &Fakes, dir: &Path, queue: &str) -> String {
+    fakes
+        .server(0)
+        .set_fallback(Route::Push, Some(ScriptedResponse::never_answer()));
+    let port = free_port();
+    write(
+        &dir.join("main.alloy"),
+        &format!(
+            "pyroscope.write \"w\" {{\n  endpoint {{\n    url = \"{}\"\n\n    queue_config {{\n{queue}    }}\n  }}\n}}\n\n{}",
+            fakes.url(0),
+            receiver_block(port)
+        ),
+    );
+    format!("127.0.0.1:{port}")
+}
+
+#[test]
+fn a_drain_that_runs_out_counts_what_is_left_as_dropped_and_exits_0() {
+    let fakes = Fakes::start(1);
+    let dir = temp();
+    let addr = never_answering_pipeline(
+        &fakes,
+        dir.path(),
+        "      max_shards    = 1\n      drain_timeout = \"1s\"\n",
+    );
+    let mut run = start_run(dir.path(), &["--config.watch=false", "main.alloy"]);
+    run.wait_ready();
+    wait_listening(&run, &addr);
+    for n in 0..3 {
+        push_one(&addr, "held", &format!("h{n}"), n);
+    }
+    fakes.wait_for(0, Route::Push, 1);
+    run.signal("TERM");
+    assert_eq!(run.wait_exit(WAIT), Some(0), "{}", run.stderr());
+    let log = run.stderr();
+    let line = log
+        .lines()
+        .find(|line| line.contains("msg=\"endpoint drain finished with drops\""))
+        .unwrap_or_else(|| panic!("no drain line:\n{log}"));
+    for field in [
+        "level=warn",
+        "component_id=pyroscope.write.w",
+        "delivered=0",
+        "dropped=3",
+        "reason=shutdown",
+    ] {
+        assert!(line.contains(field), "{field}: {line}");
+    }
+    assert_eq!(
+        fakes.server(0).count(Route::Push),
+        1,
+        "one worker, its request held"
+    );
+}
+
+#[test]
+fn a_second_sigterm_during_the_drain_exits_1() {
+    let fakes = Fakes::start(1);
+    let dir = temp();
+    // The default drain_timeout (30s) keeps the writer draining until the second signal.
+    let addr = never_answering_pipeline(&fakes, dir.path(), "      max_shards = 1\n");
+    let mut run = start_run(dir.path(), &["--config.watch=false", "main.alloy"]);
+    run.wait_ready();
+    wait_listening(&run, &addr);
+    push_one(&addr, "held", "h0", 0);
+    fakes.wait_for(0, Route::Push, 1);
+
+    run.signal("TERM");
+    // Shutting down, still serving the API while the writer drains (runtime §8 step 1).
+    let not_ready = run.wait_until(WAIT, |run| run.get("/-/ready").status == 503);
+    assert!(not_ready, "{}", run.stderr());
+    assert_eq!(run.get("/-/ready").text(), "ferroalloy is not ready.\n");
+    let reload = run.post("/-/reload");
+    assert_eq!(
+        (reload.status, reload.text()),
+        (503, "ferroalloy is shutting down\n".to_owned())
+    );
+
+    run.signal("TERM");
+    assert_eq!(run.wait_exit(WAIT), Some(1), "{}", run.stderr());
+}
+
+// ---------------------------------------------------------------------------------------------
+// pyroscope-write §18 item 22 through the runtime
+
+#[test]
+fn a_url_password_and_a_bearer_token_stay_out_of_metrics_debug_info_and_logs() {
+    let fakes = Fakes::start(1);
+    fakes.server(0).script_push([
+        ScriptedResponse::status(503).body("try later"),
+        ScriptedResponse::ok(),
+    ]);
+    let dir = temp();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let server_port = fakes.server(0).addr().port();
+    write(
+        &dir.path().join("main.alloy"),
+        &format!(
+            "pyroscope.write \"w\" {{\n  endpoint {{\n    url                = \"http://u:p4ss@127.0.0.1:{server_port}\"\n    bearer_token       = \"s3cr3t-token\"\n    min_backoff_period = \"10ms\"\n  }}\n}}\n\n{}",
+            receiver_block(port)
+        ),
+    );
+    let run = start_run(
+        dir.path(),
+        &["--log.level=debug", "--config.watch=false", "main.alloy"],
+    );
+    run.wait_ready();
+    wait_listening(&run, &addr);
+    push_one(&addr, "svc", "s1", 1);
+    let requests = fakes.wait_for(0, Route::Push, 2);
+    // URL userinfo comes first (http-client §5 step 1); the token stays unused.
+    assert_eq!(
+        requests[1].authorization().as_deref(),
+        Some("Basic dTpwNHNz")
+    );
+    let redacted = format!("http://u:xxxxx@127.0.0.1:{server_port}");
+    let labels = [
+        ("component_id", "pyroscope.write.w"),
+        ("endpoint", redacted.as_str()),
+    ];
+    let sent = run.wait_until(WAIT, |run| {
+        metric(run, "pyroscope_write_sent_profiles_total", &labels) == Some(1.0)
+    });
+    assert!(sent, "{}", run.get("/metrics").text());
+    assert_eq!(
+        metric(&run, "pyroscope_write_retries_total", &labels),
+        Some(1.0)
+    );
+    let w = component(&run, "pyroscope.write.w");
+    let endpoint = blocks(&w["debugInfo"], "endpoint");
+    assert_eq!(
+        statement(&endpoint[0]["body"], "url")["value"]["value"],
+        redacted.as_str()
+    );
+    assert_eq!(
+        statement(&endpoint[0]["body"], "consecutive_failures")["value"]["value"],
+        0
+    );
+    let token = statement(
+        &blocks(&w["arguments"], "endpoint")[0]["body"],
+        "bearer_token",
+    );
+    assert_eq!(
+        token["value"],
+        json!({"type": "capsule", "value": "(secret)"})
+    );
+    let metrics = run.get("/metrics").text();
+    let debug_info = w["debugInfo"].to_string();
+    let log = run.stderr();
+    for secret in ["p4ss", "s3cr3t-token"] {
+        assert!(
+            !metrics.contains(secret),
+            "{secret} in /metrics:\n{metrics}"
+        );
+        assert!(
+            !debug_info.contains(secret),
+            "{secret} in debug info: {debug_info}"
+        );
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
+    assert!(
+        !w["arguments"].to_string().contains("s3cr3t-token"),
+        "{}",
+        w["arguments"]
+    );
+}
