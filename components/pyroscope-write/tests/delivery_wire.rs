@@ -8,87 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ferroalloy_component::ComponentMetrics;
-use ferroalloy_http_client::ClientOptions;
-use ferroalloy_pyroscope::RawSample;
-use ferroalloy_pyroscope::push::encode_series;
-use ferroalloy_pyroscope::types_v1::LabelPair;
-use ferroalloy_pyroscope_write::config::{EndpointConfig, EndpointOptions};
-use ferroalloy_pyroscope_write::endpoint::{
-    DrainReason, Endpoint, EndpointState, QueueItem, WriteMetrics,
-};
-use ferroalloy_test_util::args::decode_args;
+use ferroalloy_pyroscope_write::endpoint::{DrainReason, EndpointState, QueueItem};
 use ferroalloy_test_util::pyroscope_server::{FakePyroscope, Gate, Route, ScriptedResponse};
 use tokio::time::Instant;
 
-const WAIT: Duration = Duration::from_secs(20);
+mod wire_support;
 
-struct Setup {
-    registry: ComponentMetrics,
-    metrics: WriteMetrics,
-}
-
-impl Setup {
-    fn new() -> Self {
-        let registry = ComponentMetrics::new("pyroscope.write.wire");
-        let metrics = WriteMetrics::register(&registry);
-        Self { registry, metrics }
-    }
-
-    fn endpoint(&self, body: &str) -> Endpoint {
-        let cfg: EndpointConfig = decode_args(body).unwrap_or_else(|e| panic!("{e:?}"));
-        let options = Arc::new(EndpointOptions::new(&cfg).unwrap());
-        let ep = Endpoint::new(options, &self.metrics, &ClientOptions::default()).unwrap();
-        ep.start();
-        ep
-    }
-
-    fn text(&self) -> String {
-        let mut out = String::new();
-        self.registry.encode(&mut out).unwrap();
-        out
-    }
-}
-
-fn labels(pairs: &[(&str, &str)]) -> Vec<LabelPair> {
-    pairs
-        .iter()
-        .map(|(n, v)| LabelPair {
-            name: (*n).to_owned(),
-            value: (*v).to_owned(),
-        })
-        .collect()
-}
-
-fn push_item(service: &str, profile: &'static [u8]) -> Arc<QueueItem> {
-    let samples = [RawSample {
-        id: "x".to_owned(),
-        raw_profile: Bytes::from_static(profile),
-    }];
-    let frame = encode_series(
-        labels(&[("__name__", "process_cpu"), ("service_name", service)]),
-        &samples,
-    );
-    Arc::new(QueueItem::push(frame, 1, profile.len() as u64))
-}
-
-/// Wait (bounded, real clock) until every enqueued profile is sent or dropped.
-async fn settle(endpoint: &Endpoint) -> EndpointState {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let s = endpoint.state();
-        if s.sent_profiles + s.dropped_profiles == s.enqueued_profiles && s.in_flight_requests == 0
-        {
-            return s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "endpoint never settled: {:?}",
-            endpoint.state()
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
+use wire_support::*;
 
 fn reason(state: &EndpointState, reason: &str) -> u64 {
     state
@@ -420,67 +346,4 @@ async fn overflow_keeps_the_newest_and_delivers_in_order() {
         state.sent_profiles + state.dropped_profiles
     );
     server.shutdown().await;
-}
-
-// §16 / §18 item 22: logs at trace level never carry secrets.
-
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn logs_name_the_redacted_endpoint_and_no_secret() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let server = FakePyroscope::start().await.unwrap();
-    server.script_push([
-        ScriptedResponse::status(503).body("down"),
-        ScriptedResponse::status(400).body("bad"),
-    ]);
-    let setup = Setup::new();
-    let addr = server.addr();
-    let ep = setup.endpoint(&format!(
-        "url = \"http://u:p4ss@{addr}\"\nname = \"primary\"\nmin_backoff_period = \"10ms\"\nbearer_token = \"s3cr3t-token\"\nheaders = {{ \"X-Api-Key\" = \"hdr-s3cr3t\" }}"
-    ));
-    ep.enqueue(&push_item("svc", b"p"));
-    let state = settle(&ep).await;
-    assert_eq!(server.count(Route::Push), 2);
-    // URL userinfo becomes the Authorization header, which then keeps the bearer token out
-    // (http-client.md §5).
-    let auth = server.requests()[0].authorization().unwrap();
-    assert!(auth.starts_with("Basic "), "{auth}");
-    ep.drain(Instant::now(), DrainReason::Shutdown).await;
-    server.shutdown().await;
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
-    assert!(logs.contains("attempt failed"), "{logs}");
-    assert!(logs.contains("request failed"), "{logs}");
-    assert!(logs.contains(&format!("http://u:xxxxx@{addr}")), "{logs}");
-    assert!(logs.contains("primary"), "{logs}");
-    for secret in ["p4ss", "s3cr3t-token", "hdr-s3cr3t", &auth[6..]] {
-        assert!(!logs.contains(secret), "{secret} in {logs}");
-        assert!(!format!("{state:?}").contains(secret));
-    }
 }
