@@ -61,7 +61,7 @@ impl Arguments for PyroscopeWriteArguments {
 #[derive(Clone, PartialEq)]
 pub struct EndpointConfig {
     /// `url`: the base URL (required).
-    pub url: String,
+    pub url: EndpointUrl,
     /// `name`: shown in logs and debug info.
     pub name: String,
     /// `remote_timeout`: the limit of one attempt (default 10s).
@@ -87,7 +87,7 @@ pub struct EndpointConfig {
 impl Default for EndpointConfig {
     fn default() -> Self {
         Self {
-            url: String::new(),
+            url: EndpointUrl::default(),
             name: String::new(),
             remote_timeout: Duration::from_nanos(10 * SECOND),
             headers: Headers::default(),
@@ -127,7 +127,7 @@ impl EndpointConfig {
     /// An endpoint sending to `url`, every other setting at its default.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
-            url: url.into(),
+            url: EndpointUrl(url.into()),
             ..Self::default()
         }
     }
@@ -403,6 +403,52 @@ impl ArgValue for Headers {
             object.insert(name.clone(), shown);
         }
         Value::Object(object)
+    }
+}
+
+/// An endpoint's `url` as written. It is used as text everywhere (`Deref<Target = str>`), and it
+/// is shown in the API with a userinfo password replaced by `xxxxx` (runtime §10.2: no secret in
+/// any API response).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EndpointUrl(pub String);
+
+impl fmt::Debug for EndpointUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&redact_url(&self.0), f)
+    }
+}
+
+impl std::ops::Deref for EndpointUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for EndpointUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+}
+
+impl From<String> for EndpointUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl ArgValue for EndpointUrl {
+    fn arg_type() -> Type {
+        <String as ArgValue>::arg_type()
+    }
+
+    fn from_value(value: &Value) -> Result<Self, ConvertError> {
+        <String as ArgValue>::from_value(value).map(EndpointUrl)
+    }
+
+    fn to_value(&self) -> Value {
+        Value::string(redact_url(&self.0))
     }
 }
 

@@ -322,3 +322,29 @@ fn the_api_shows_credential_like_header_values_as_secrets() {
     );
     assert!(Headers::is_credential_like("x-auth-key"));
 }
+
+#[test]
+fn the_api_and_debug_output_show_a_url_password_as_xxxxx() {
+    let args = decode(
+        r#"endpoint {
+            url = "https://tenant:p4ss-w0rd@profiles.example.com:4040/base"
+        }"#,
+    );
+    assert_eq!(
+        &*args.endpoints[0].url,
+        "https://tenant:p4ss-w0rd@profiles.example.com:4040/base"
+    );
+    let body = args.to_body();
+    let endpoint = body.blocks("endpoint").next().expect("endpoint block");
+    assert_eq!(
+        endpoint.get("url").and_then(Value::as_str),
+        Some("https://tenant:xxxxx@profiles.example.com:4040/base")
+    );
+    let shown = format!(
+        "{} {args:?} {:?}",
+        body.to_api_json(),
+        args.endpoints[0].url
+    );
+    assert!(!shown.contains("p4ss-w0rd"), "{shown}");
+    assert!(shown.contains("tenant:xxxxx@"), "{shown}");
+}
