@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use ferroalloy_test_util::pyroscope_server::{Gate, Outcome, ReceivedRequest};
 use ferroalloy_test_util::{FakePyroscope, Route, ScriptedResponse};
-use ferroalloy_tests::{RunningFerroalloy, start_run, try_http_request_with_body};
+use ferroalloy_tests::{RunningFerroalloy, free_port, start_run, try_http_request_with_body};
 
 /// The fake Pyroscope server on a runtime of its own; stopped when dropped.
 struct Fake {
@@ -66,15 +66,6 @@ impl Drop for Fake {
             self.runtime.block_on(server.shutdown());
         }
     }
-}
-
-/// A port on 127.0.0.1 that was free a moment ago (bound, then released): the receiver needs a
-/// port known before the configuration is written.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
 }
 
 fn temp() -> tempfile::TempDir {
