@@ -245,6 +245,43 @@ async fn a_push_request_has_the_connect_shape() {
     let decoded = PushRequest::decode(request.body.clone()).expect("a PushRequest");
     assert_eq!(decoded.series.len(), 1);
     assert_eq!(&decoded.series[0].samples[0].raw_profile[..], b"pprof");
+    assert_eq!(
+        protoc_decode_push_request(&request.body),
+        "series {\n  labels {\n    name: \"service_name\"\n    value: \"s\"\n  }\n  \
+         samples {\n    raw_profile: \"pprof\"\n  }\n}\n"
+    );
+}
+
+/// The body as `protoc --decode=push.v1.PushRequest` reads it with the schemas checked in under
+/// `crates/pyroscope/proto` (the peer validator of PEERS.md; `.ci/run` installs `protoc`).
+fn protoc_decode_push_request(body: &[u8]) -> String {
+    use std::io::Write as _;
+    let proto_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../crates/pyroscope/proto");
+    let mut child = std::process::Command::new("protoc")
+        .args([
+            "--decode=push.v1.PushRequest",
+            "-I",
+            proto_dir,
+            "push.proto",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("protoc on PATH (Debian package protobuf-compiler; .ci/run installs it)");
+    child
+        .stdin
+        .take()
+        .expect("protoc stdin")
+        .write_all(body)
+        .expect("body to protoc");
+    let output = child.wait_with_output().expect("protoc finishes");
+    assert!(
+        output.status.success(),
+        "protoc --decode failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("protoc prints text")
 }
 
 #[tokio::test]
