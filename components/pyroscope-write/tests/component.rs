@@ -254,6 +254,10 @@ async fn a_push_request_has_the_connect_shape() {
 
 /// The body as `protoc --decode=push.v1.PushRequest` reads it with the schemas checked in under
 /// `crates/pyroscope/proto` (the peer validator of PEERS.md; `.ci/run` installs `protoc`).
+#[allow(
+    clippy::expect_used,
+    reason = "a missing or failing protoc ends the test with its message"
+)]
 fn protoc_decode_push_request(body: &[u8]) -> String {
     use std::io::Write as _;
     let proto_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../crates/pyroscope/proto");
