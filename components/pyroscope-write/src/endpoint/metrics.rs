@@ -5,8 +5,12 @@
 //!   takes its handles with [`WriteMetrics::endpoint`]. Endpoints that share a redacted URL share
 //!   series, so gauges only ever move by increments and decrements, never `set`.
 //! - The HELP texts of Alloy's metrics are Alloy's; the added metrics have their own.
+//! - The per-request series (`pyroscope_write_latency` by stage, `pyroscope_write_requests` by
+//!   status code, the `-` call latencies) are looked up in their family once, on first use, and
+//!   the handle is kept: a series still appears only once something was observed in it, but a
+//!   request no longer builds a label vector and hashes it into the family's map.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use ferroalloy_component::ComponentMetrics;
 use prometheus_client::metrics::counter::Counter;
@@ -30,13 +34,44 @@ fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
 
-/// The kind of request a latency or request count belongs to.
+/// The kind of request a latency or request count belongs to; the discriminant indexes
+/// per-kind handle caches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RequestType {
     /// Connect push of series.
-    Push,
+    Push = 0,
     /// Raw `/ingest` forwarding.
-    Ingest,
+    Ingest = 1,
+}
+
+/// The stage a `pyroscope_write_latency{type="<kind>_<stage>"}` observation measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// Enqueue to first attempt.
+    Queue = 0,
+    /// First attempt to the end of the request (retries included).
+    Endpoint = 1,
+    /// One attempt.
+    Downstream = 2,
+}
+
+impl Stage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Queue => "queue",
+            Self::Endpoint => "endpoint",
+            Self::Downstream => "downstream",
+        }
+    }
+}
+
+/// The per-request series of one endpoint, resolved on first use.
+#[derive(Debug, Default)]
+struct SeriesCache {
+    /// `pyroscope_write_latency`, indexed by `kind * 3 + stage`.
+    latency: [OnceLock<Histogram>; 6],
+    /// `pyroscope_write_requests` by kind and status code (a handful of codes per endpoint).
+    requests: Mutex<Vec<(RequestType, String, Counter)>>,
 }
 
 impl RequestType {
@@ -71,6 +106,8 @@ struct Families {
     queue_capacity_bytes: Family<Labels, Gauge>,
     in_flight_requests: Family<Labels, Gauge>,
     requests: Family<Labels, Counter>,
+    /// `endpoint="-"` call latencies, indexed by [`RequestType`]; filled on first use.
+    calls: [OnceLock<Histogram>; 2],
 }
 
 impl WriteMetrics {
@@ -91,6 +128,7 @@ impl WriteMetrics {
             queue_capacity_bytes: Family::default(),
             in_flight_requests: Family::default(),
             requests: Family::default(),
+            calls: [OnceLock::new(), OnceLock::new()],
         };
         registry.register(
             "pyroscope_write_sent_bytes",
@@ -168,13 +206,17 @@ impl WriteMetrics {
     /// Observe the duration of an Append (`push_total`) or AppendIngest (`ingest_total`) call,
     /// with `endpoint="-"`.
     pub fn observe_call(&self, kind: RequestType, seconds: f64) {
-        let ty = match kind {
-            RequestType::Push => "push_total",
-            RequestType::Ingest => "ingest_total",
-        };
-        self.inner
-            .latency
-            .get_or_create(&vec![("endpoint", "-".to_owned()), ("type", ty.to_owned())])
+        self.inner.calls[kind as usize]
+            .get_or_init(|| {
+                let ty = match kind {
+                    RequestType::Push => "push_total",
+                    RequestType::Ingest => "ingest_total",
+                };
+                self.inner.latency.get_or_create_owned(&vec![
+                    ("endpoint", "-".to_owned()),
+                    ("type", ty.to_owned()),
+                ])
+            })
             .observe(seconds);
     }
 
@@ -191,6 +233,7 @@ impl WriteMetrics {
         EndpointMetrics {
             families: self.clone(),
             endpoint: redacted_url.to_owned(),
+            cache: Arc::default(),
             sent_bytes: f.sent_bytes.get_or_create_owned(&l),
             dropped_bytes: f.dropped_bytes.get_or_create_owned(&l),
             sent_profiles: f.sent_profiles.get_or_create_owned(&l),
@@ -212,6 +255,7 @@ impl WriteMetrics {
 pub struct EndpointMetrics {
     families: WriteMetrics,
     endpoint: String,
+    cache: Arc<SeriesCache>,
     pub(super) sent_bytes: Counter,
     pub(super) dropped_bytes: Counter,
     pub(super) sent_profiles: Counter,
@@ -234,27 +278,40 @@ impl EndpointMetrics {
 
     /// Count one attempt in `pyroscope_write_requests_total`.
     pub(super) fn count_request(&self, kind: RequestType, status_code: &str) {
-        self.families
-            .inner
-            .requests
-            .get_or_create(&vec![
-                ("endpoint", self.endpoint.clone()),
-                ("type", kind.as_str().to_owned()),
-                ("status_code", status_code.to_owned()),
-            ])
-            .inc();
+        let counter = {
+            let mut known = self
+                .cache
+                .requests
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match known
+                .iter()
+                .find(|(k, code, _)| *k == kind && code == status_code)
+            {
+                Some((_, _, counter)) => counter.clone(),
+                None => {
+                    let counter = self.families.inner.requests.get_or_create_owned(&vec![
+                        ("endpoint", self.endpoint.clone()),
+                        ("type", kind.as_str().to_owned()),
+                        ("status_code", status_code.to_owned()),
+                    ]);
+                    known.push((kind, status_code.to_owned(), counter.clone()));
+                    counter
+                }
+            }
+        };
+        counter.inc();
     }
 
-    /// Observe `pyroscope_write_latency{type="<kind>_<stage>"}`; `stage` is `queue`,
-    /// `endpoint` or `downstream`.
-    pub(super) fn observe_latency(&self, kind: RequestType, stage: &str, seconds: f64) {
-        self.families
-            .inner
-            .latency
-            .get_or_create(&vec![
-                ("endpoint", self.endpoint.clone()),
-                ("type", format!("{}_{stage}", kind.as_str())),
-            ])
+    /// Observe `pyroscope_write_latency{type="<kind>_<stage>"}`.
+    pub(super) fn observe_latency(&self, kind: RequestType, stage: Stage, seconds: f64) {
+        self.cache.latency[kind as usize * 3 + stage as usize]
+            .get_or_init(|| {
+                self.families.inner.latency.get_or_create_owned(&vec![
+                    ("endpoint", self.endpoint.clone()),
+                    ("type", format!("{}_{}", kind.as_str(), stage.as_str())),
+                ])
+            })
             .observe(seconds);
     }
 

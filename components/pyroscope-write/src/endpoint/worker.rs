@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::backoff::Backoff;
 use super::exchange::ExchangeRequest;
+use super::metrics::Stage;
 use super::response::{Failure, Outcome, classify_error, classify_response, timeout_failure};
 use super::{DropReason, Payload, QueueItem, RequestType, Shared};
 
@@ -202,7 +203,7 @@ async fn send_batch(shared: &Shared, batch: &mut Vec<Arc<QueueItem>>) {
             for item in batch.iter() {
                 shared.metrics.observe_latency(
                     kind,
-                    "queue",
+                    Stage::Queue,
                     started
                         .saturating_duration_since(item.enqueued_at)
                         .as_secs_f64(),
@@ -212,7 +213,7 @@ async fn send_batch(shared: &Shared, batch: &mut Vec<Arc<QueueItem>>) {
         let outcome = attempt(shared, kind, batch, body).await;
         shared
             .metrics
-            .observe_latency(kind, "downstream", started.elapsed().as_secs_f64());
+            .observe_latency(kind, Stage::Downstream, started.elapsed().as_secs_f64());
         let failure = match outcome {
             Outcome::Success { status } => {
                 shared.metrics.count_request(kind, &status);
@@ -253,7 +254,7 @@ async fn send_batch(shared: &Shared, batch: &mut Vec<Arc<QueueItem>>) {
     if let Some(first) = first_attempt {
         shared
             .metrics
-            .observe_latency(kind, "endpoint", first.elapsed().as_secs_f64());
+            .observe_latency(kind, Stage::Endpoint, first.elapsed().as_secs_f64());
     }
 }
 
