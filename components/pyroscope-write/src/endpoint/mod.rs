@@ -286,7 +286,9 @@ impl Endpoint {
         metrics
             .queue_capacity_bytes
             .inc_by(i64::try_from(options.queue.capacity_bytes).unwrap_or(i64::MAX));
+        let headers = worker::RequestHeaders::new(&options.headers, options.remote_timeout);
         let shared = Arc::new(Shared {
+            headers,
             options,
             metrics,
             exchange,
@@ -519,6 +521,8 @@ const DROP_LOG_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10
 /// State shared by an endpoint's handle and workers.
 struct Shared {
     options: Arc<EndpointOptions>,
+    /// The constant request headers, built once from `options`.
+    headers: worker::RequestHeaders,
     metrics: EndpointMetrics,
     exchange: Arc<dyn Exchange>,
     queue: Mutex<Queue>,

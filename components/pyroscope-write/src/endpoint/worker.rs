@@ -340,6 +340,44 @@ async fn attempt(
     }
 }
 
+/// The constant part of an endpoint's request headers, built once per endpoint.
+pub(super) struct RequestHeaders {
+    /// `headers` (§8.3 step 1), the start of every request's header map.
+    base: HeaderMap,
+    /// `base` then the push headers of §8.3 step 2 except `Connect-Timeout-Ms`.
+    push: HeaderMap,
+    /// `Connect-Timeout-Ms` for a full `remote_timeout`, `None` when it does not fit.
+    remote_timeout_ms: Option<HeaderValue>,
+}
+
+impl RequestHeaders {
+    /// Build the maps the way [`build_request`] fills them, in the same insertion order.
+    pub(super) fn new(headers: &[(HeaderName, HeaderValue)], remote_timeout: Duration) -> Self {
+        let mut base = HeaderMap::new();
+        for (name, value) in headers {
+            base.insert(name.clone(), value.clone());
+        }
+        let mut push = base.clone();
+        push.insert(CONTENT_TYPE, HeaderValue::from_static("application/proto"));
+        push.insert(CONNECT_PROTOCOL_VERSION, HeaderValue::from_static("1"));
+        Self {
+            base,
+            push,
+            remote_timeout_ms: timeout_ms_value(remote_timeout),
+        }
+    }
+}
+
+/// The `Connect-Timeout-Ms` value for `limit` (at most 10 digits), if any.
+fn timeout_ms_value(limit: Duration) -> Option<HeaderValue> {
+    let ms = limit.as_millis();
+    if ms <= 9_999_999_999 {
+        HeaderValue::from_str(&ms.to_string()).ok()
+    } else {
+        None
+    }
+}
+
 /// §8.2–§8.3 steps 1–2 (push) and §9.2 (ingest).
 fn build_request(
     shared: &Shared,
@@ -349,11 +387,8 @@ fn build_request(
     limit: Duration,
 ) -> Result<ExchangeRequest, Failure> {
     let opts = &shared.options;
-    let mut headers = HeaderMap::new();
-    for (name, value) in &opts.headers {
-        headers.insert(name.clone(), value.clone());
-    }
-    let url = match (kind, batch.first().map(|i| &i.payload)) {
+    let prebuilt = &shared.headers;
+    let (mut headers, url) = match (kind, batch.first().map(|i| &i.payload)) {
         (
             RequestType::Ingest,
             Some(Payload::Ingest {
@@ -363,6 +398,7 @@ fn build_request(
                 ..
             }),
         ) => {
+            let mut headers = prebuilt.base.clone();
             let mut first = true;
             for ct in content_types {
                 let value = HeaderValue::from_str(ct).map_err(|_| Failure {
@@ -378,18 +414,19 @@ fn build_request(
                     headers.append(CONTENT_TYPE, value);
                 }
             }
-            ingest_url(&opts.base_url, path, query)
+            (headers, ingest_url(&opts.base_url, path, query))
         }
         _ => {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/proto"));
-            headers.insert(CONNECT_PROTOCOL_VERSION, HeaderValue::from_static("1"));
-            let ms = limit.as_millis();
-            if ms <= 9_999_999_999
-                && let Ok(value) = HeaderValue::from_str(&ms.to_string())
-            {
+            let mut headers = prebuilt.push.clone();
+            let value = if limit == opts.remote_timeout {
+                prebuilt.remote_timeout_ms.clone()
+            } else {
+                timeout_ms_value(limit)
+            };
+            if let Some(value) = value {
                 headers.insert(CONNECT_TIMEOUT_MS, value);
             }
-            opts.push_url.clone()
+            (headers, opts.push_url.clone())
         }
     };
     headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
