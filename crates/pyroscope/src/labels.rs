@@ -82,35 +82,7 @@ pub fn is_app_name_char(c: char) -> bool {
     is_label_name_char(c) || c == '-' || c == '/'
 }
 
-/// Quote a character like Go's `%q` verb on a rune (`strconv.QuoteRune`): `'-'`, `'é'`,
-/// `'\n'`, `'\x00'`, `'\u200b'`, `'\''`.
-pub fn quote_rune(c: char) -> String {
-    let mut out = String::with_capacity(8);
-    out.push('\'');
-    match c {
-        '\'' => out.push_str("\\'"),
-        '\\' => out.push_str("\\\\"),
-        '\u{07}' => out.push_str("\\a"),
-        '\u{08}' => out.push_str("\\b"),
-        '\u{0C}' => out.push_str("\\f"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        '\u{0B}' => out.push_str("\\v"),
-        c if ferroalloy_syntax::quote::is_print(c) => out.push(c),
-        c if (c as u32) < 0x80 => {
-            let _ = write!(out, "\\x{:02x}", c as u32);
-        }
-        c if (c as u32) < 0x1_0000 => {
-            let _ = write!(out, "\\u{:04x}", c as u32);
-        }
-        c => {
-            let _ = write!(out, "\\U{:08x}", c as u32);
-        }
-    }
-    out.push('\'');
-    out
-}
+pub use ferroalloy_syntax::quote::quote_rune;
 
 /// Validate incoming labels (pyroscope-write §7.1): sorted by name byte-wise and checked in that
 /// order, the first failure wins.

@@ -20,16 +20,29 @@ pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
-        push_escaped(&mut out, c);
+        push_escaped(&mut out, c, '"');
     }
     out.push('"');
     out
 }
 
-/// Append `c` to `out` escaped as inside a `%q`-quoted string.
-fn push_escaped(out: &mut String, c: char) {
+/// Quote one character like Go's `%q` on a rune (`strconv.QuoteRune`): single quotes around it,
+/// `'` and `\` escaped, the rest as in [`quote`]: `'-'`, `'é'`, `'\n'`, `'\x00'`, `'\u200b'`.
+pub fn quote_rune(c: char) -> String {
+    let mut out = String::with_capacity(8);
+    out.push('\'');
+    push_escaped(&mut out, c, '\'');
+    out.push('\'');
+    out
+}
+
+/// Append `c` to `out` escaped as inside a `%q`-quoted string delimited by `delimiter`.
+fn push_escaped(out: &mut String, c: char, delimiter: char) {
     match c {
-        '"' => out.push_str("\\\""),
+        c if c == delimiter => {
+            out.push('\\');
+            out.push(c);
+        }
         '\\' => out.push_str("\\\\"),
         '\u{07}' => out.push_str("\\a"),
         '\u{08}' => out.push_str("\\b"),
