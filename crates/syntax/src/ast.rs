@@ -338,9 +338,20 @@ impl BinaryOp {
 impl Expr {
     /// Call `visit` on this expression and every expression nested in it, outermost first.
     pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Expr)) {
+        self.walk_pruned(&mut |expr| {
+            visit(expr);
+            true
+        });
+    }
+
+    /// Like [`Expr::walk`], but the expressions nested in one for which `visit` returns `false`
+    /// are skipped. Iterative, so a deep tree cannot exhaust the stack.
+    pub fn walk_pruned<'a>(&'a self, visit: &mut impl FnMut(&'a Expr) -> bool) {
         let mut stack = vec![self];
         while let Some(expr) = stack.pop() {
-            visit(expr);
+            if !visit(expr) {
+                continue;
+            }
             match &expr.kind {
                 ExprKind::Literal(_) | ExprKind::Ident(_) => {}
                 ExprKind::Array(elems) => stack.extend(elems.iter().rev()),

@@ -6,7 +6,7 @@
 //! long operator chain cannot exhaust the thread's stack.
 
 use ferroalloy_syntax::Span;
-use ferroalloy_syntax::ast::{Expr, ExprKind, Ident};
+use ferroalloy_syntax::ast::{Expr, Ident};
 
 /// One dotted name read by an expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,36 +39,16 @@ impl Traversal<'_> {
 /// Every traversal of `expr`, in source order.
 pub fn traversals(expr: &Expr) -> Vec<Traversal<'_>> {
     let mut found = Vec::new();
-    let mut stack = vec![expr];
-    while let Some(expr) = stack.pop() {
-        if let Some(parts) = expr.dotted_name() {
+    expr.walk_pruned(&mut |expr| match expr.dotted_name() {
+        Some(parts) => {
             found.push(Traversal {
                 parts,
                 span: expr.span,
             });
-            continue;
+            false
         }
-        match &expr.kind {
-            ExprKind::Literal(_) | ExprKind::Ident(_) => {}
-            ExprKind::Array(elements) => stack.extend(elements.iter().rev()),
-            ExprKind::Object(fields) => stack.extend(fields.iter().rev().map(|f| &f.value)),
-            ExprKind::Access { value, .. } => stack.push(value),
-            ExprKind::Index { value, index } => {
-                stack.push(index);
-                stack.push(value);
-            }
-            ExprKind::Call { func, args } => {
-                stack.extend(args.iter().rev());
-                stack.push(func);
-            }
-            ExprKind::Unary { operand, .. } => stack.push(operand),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                stack.push(rhs);
-                stack.push(lhs);
-            }
-            ExprKind::Paren(inner) => stack.push(inner),
-        }
-    }
+        None => true,
+    });
     found.sort_by_key(|t| t.span.start);
     found
 }
