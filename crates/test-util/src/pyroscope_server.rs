@@ -282,20 +282,7 @@ pub enum Outcome {
 
 /// The HTTP status of a Connect error code (`wire.md` §2.3), `None` for an unknown code.
 pub fn connect_code_status(code: &str) -> Option<u16> {
-    Some(match code {
-        "canceled" => 499,
-        "unknown" | "internal" | "data_loss" => 500,
-        "invalid_argument" | "failed_precondition" | "out_of_range" => 400,
-        "deadline_exceeded" => 504,
-        "not_found" => 404,
-        "already_exists" | "aborted" => 409,
-        "permission_denied" => 403,
-        "resource_exhausted" => 429,
-        "unimplemented" => 501,
-        "unavailable" => 503,
-        "unauthenticated" => 401,
-        _ => return None,
-    })
+    ferroalloy_pyroscope::connect::Code::from_name(code).map(|code| code.http_status())
 }
 
 // ---------------------------------------------------------------------------------------------
