@@ -280,37 +280,7 @@ pub fn parse_query(raw_query: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 /// Decode `+` as space and `%XX` (either case); `None` on a `%` not followed by two hex digits.
 fn query_unescape(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hi = hex_value(*bytes.get(i + 1)?)?;
-                let lo = hex_value(*bytes.get(i + 2)?)?;
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    Some(out)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    ferroalloy_value::stdlib::query_unescape(text).ok()
 }
 
 /// Encode pairs like Go's `url.Values.Encode`: keys sorted byte-wise (the values of one key keep

@@ -225,6 +225,21 @@ const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 pub(super) fn url_decode(args: &[Value]) -> Result<Value, FunctionError> {
     expect_args(args, 1)?;
     let text = string_arg(args, 0)?;
+    match query_unescape(&text) {
+        Ok(out) => utf8(out),
+        Err(at) => {
+            let bad = &text.as_bytes()[at..text.len().min(at + 3)];
+            Err(FunctionError::Call(format!(
+                "invalid URL escape {}",
+                quote_bytes(bad)
+            )))
+        }
+    }
+}
+
+/// Go's `url.QueryUnescape` on bytes: `+` is a space and `%XX` (either case) a byte; the error is
+/// the offset of a `%` not followed by two hex digits.
+pub fn query_unescape(text: &str) -> Result<Vec<u8>, usize> {
     let s = text.as_bytes();
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
@@ -233,19 +248,11 @@ pub(super) fn url_decode(args: &[Value]) -> Result<Value, FunctionError> {
             b'%' => {
                 let hi = s.get(i + 1).copied().and_then(hex_value);
                 let lo = s.get(i + 2).copied().and_then(hex_value);
-                match (hi, lo) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi << 4) | lo);
-                        i += 3;
-                    }
-                    _ => {
-                        let bad = &s[i..s.len().min(i + 3)];
-                        return Err(FunctionError::Call(format!(
-                            "invalid URL escape {}",
-                            quote_bytes(bad)
-                        )));
-                    }
-                }
+                let (Some(hi), Some(lo)) = (hi, lo) else {
+                    return Err(i);
+                };
+                out.push((hi << 4) | lo);
+                i += 3;
             }
             b'+' => {
                 out.push(b' ');
@@ -257,7 +264,7 @@ pub(super) fn url_decode(args: &[Value]) -> Result<Value, FunctionError> {
             }
         }
     }
-    utf8(out)
+    Ok(out)
 }
 
 fn hex_value(b: u8) -> Option<u8> {

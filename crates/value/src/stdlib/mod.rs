@@ -21,6 +21,7 @@
 mod array;
 mod coalesce;
 mod encoding;
+pub use encoding::query_unescape;
 mod file;
 mod json_path;
 mod string;
