@@ -2,4 +2,6 @@
 //! HTTP from targets, one request per (target, profile type) per interval, and hands each
 //! profile with its labels to every receiver of `forward_to`.
 
+pub mod config;
 pub mod job_spec;
+pub mod targets;

@@ -93,6 +93,14 @@ impl HttpClientConfig {
     /// Check every rule of §3 and report the first failure, with its path relative to the host
     /// block. Pure: no file is read.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_blocks()?;
+        self.validate_host()
+    }
+
+    /// The first part of [`HttpClientConfig::validate`]: attribute decoding (§3.1) and the
+    /// nested blocks (§3.2–§3.5). A host that runs its own rules between these and the
+    /// host-level ones (`pyroscope.scrape` §2.1) calls the two parts itself.
+    pub fn validate_blocks(&self) -> Result<(), ConfigError> {
         first_error(|| {
             // §3.1: attribute decoding.
             nest("tls_config", self.tls_config.check_min_version())?;
@@ -111,8 +119,13 @@ impl HttpClientConfig {
             if let Some(oauth2) = &self.oauth2 {
                 nest("oauth2", oauth2.check())?;
             }
-            nest("tls_config", self.tls_config.check())?;
-            // §3.6 host-level rules.
+            nest("tls_config", self.tls_config.check())
+        })
+    }
+
+    /// The second part of [`HttpClientConfig::validate`]: the host-level rules (§3.6).
+    pub fn validate_host(&self) -> Result<(), ConfigError> {
+        first_error(|| {
             let methods = [
                 self.basic_auth.is_some(),
                 self.authorization.is_some(),
