@@ -135,3 +135,20 @@ pub enum RequestError {
     #[error(transparent)]
     Transport(#[from] reqwest::Error),
 }
+
+/// An error's text followed by each cause in its `source()` chain that the text does not
+/// already end with, joined by `: ` (reqwest keeps the cause of a transport failure in the chain:
+/// `error sending request: client error (Connect): tcp connect error: Connection refused`).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
