@@ -8,6 +8,8 @@ pub fn registrations() -> Vec<Registration> {
         ferroalloy_local_file::registration(),
         ferroalloy_pyroscope_write::registration(),
         ferroalloy_pyroscope_receive_http::registration(),
+        ferroalloy_pyroscope_scrape::registration(),
+        ferroalloy_pyroscope_local_store::registration(),
     ]
 }
 
