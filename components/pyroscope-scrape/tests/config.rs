@@ -510,3 +510,32 @@ fn all_attributes_decode() {
     let json = body.to_api_json().to_string();
     assert!(!json.contains("t0ps3cret"), "{json}");
 }
+
+#[test]
+fn the_reference_page_example_decodes() {
+    let page = include_str!("../../../docs/components/pyroscope.scrape.md");
+    let start = page
+        .find("pyroscope.scrape \"go_apps\" {")
+        .expect("example in the page");
+    let body_start = start + page[start..].find('\n').unwrap() + 1;
+    let body_end = body_start + page[body_start..].find("\n}\n").unwrap();
+    let body = page[body_start..body_end].replace("pyroscope.write.default.receiver", "");
+    let args = decode_args::<ScrapeArguments>(&body).unwrap();
+    assert_eq!(args.targets.len(), 2);
+    assert_eq!(args.interval(), Duration::from_secs(30));
+    let names: Vec<String> = args
+        .profiling_config
+        .enabled_types()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["process_cpu", "goroutine", "mutex", "godeltaprof_memory"]
+    );
+    let urls: Vec<String> = expand(&args).jobs.into_iter().map(|j| j.url).collect();
+    assert!(
+        urls.contains(&"http://app-1:6060/debug/pprof/profile?seconds=29".to_owned()),
+        "{urls:?}"
+    );
+}
