@@ -4,7 +4,8 @@
 //!
 //! Decisions:
 //! - The body is read chunk by chunk and the read stops as soon as the total would pass
-//!   [`BODY_LIMIT`]: memory never holds more than the cap, whatever the target streams.
+//!   [`BODY_LIMIT`]: memory never holds more than the cap, whatever the target streams. A
+//!   `Content-Length` over the cap fails before the body is read.
 //! - The whole exchange (connect, headers, full body) runs under one `tokio::time::timeout`;
 //!   dropping the future on expiry (or on the job's cancellation) aborts the connection.
 //! - No `Accept-Encoding` is sent and the client has no decompression: the body is taken byte
@@ -135,6 +136,13 @@ async fn exchange(
         .headers()
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    // A declared length over the cap fails before any byte is read.
+    if response
+        .content_length()
+        .is_some_and(|n| n > BODY_LIMIT as u64)
+    {
+        return Err(FetchError::BodyTooLarge);
+    }
     let mut body = BytesMut::new();
     loop {
         match response.chunk().await {
