@@ -31,12 +31,7 @@ async fn a_body_over_the_cap_fails_with_bounded_memory() {
     let target = FakeTarget::start().await;
     target.reply("/debug/pprof/goroutine", Reply::Stream { total: 300 << 20 });
     let recorder = Recorder::new();
-    let mut arguments = args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![recorder.receiver()],
-        "1s",
-        &["goroutine"],
-    );
+    let mut arguments = single(&target, vec![recorder.receiver()], "1s", &["goroutine"]);
     arguments.scrape_timeout = dur("2m");
     let mut harness = start(arguments).await;
     let info = wait_info(

@@ -118,8 +118,8 @@ async fn garbage_keeps_the_baseline() {
         _ => Reply::pprof(memory_profile(3, now_nanos())),
     });
     let recorder = Recorder::new();
-    let harness = start(args(
-        vec![common::target(&[("__address__", &target.address())])],
+    let harness = start(single(
+        &target,
         vec![recorder.receiver()],
         "1s",
         &["memory"],
@@ -191,12 +191,7 @@ async fn target_side_delta_is_not_subtracted_again() {
     let fixed = memory_profile(4, 1_700_000_000_000_000_000);
     target.reply("/debug/pprof/allocs", Reply::pprof(fixed.clone()));
     let recorder = Recorder::new();
-    let mut arguments = args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![recorder.receiver()],
-        "2s",
-        &["memory"],
-    );
+    let mut arguments = single(&target, vec![recorder.receiver()], "2s", &["memory"]);
     arguments.profiling_config.memory.delta = true;
     let _harness = start(arguments).await;
     assert!(recorder.wait_named("memory", 2, WAIT).await);

@@ -117,10 +117,7 @@ async fn transport_errors_name_the_url() {
         &["goroutine"],
     ))
     .await;
-    let info = wait_info(&harness, "/debug/pprof/goroutine", WAIT, |t| {
-        t.health != "unknown"
-    })
-    .await;
+    let info = first_outcome(&harness, "/debug/pprof/goroutine").await;
     assert_eq!(info.health, "down");
     let url = format!("http://{address}/debug/pprof/goroutine");
     assert!(
@@ -141,18 +138,10 @@ async fn transport_errors_name_the_url() {
 async fn a_target_that_never_answers_times_out() {
     let target = FakeTarget::start().await;
     target.reply("/debug/pprof/goroutine", Reply::Hang);
-    let mut arguments = args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![],
-        "1s",
-        &["goroutine"],
-    );
+    let mut arguments = single(&target, vec![], "1s", &["goroutine"]);
     arguments.scrape_timeout = dur("300ms");
     let harness = start(arguments).await;
-    let info = wait_info(&harness, "/debug/pprof/goroutine", WAIT, |t| {
-        t.health != "unknown"
-    })
-    .await;
+    let info = first_outcome(&harness, "/debug/pprof/goroutine").await;
     assert_eq!(info.health, "down");
     assert_eq!(
         info.last_error,
@@ -173,18 +162,10 @@ async fn a_target_that_never_answers_times_out() {
 async fn a_seconds_url_gets_the_longer_bound() {
     let target = FakeTarget::start().await;
     target.reply("/debug/pprof/profile", Reply::Hang);
-    let mut arguments = args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![],
-        "2s",
-        &["process_cpu"],
-    );
+    let mut arguments = single(&target, vec![], "2s", &["process_cpu"]);
     arguments.scrape_timeout = dur("500ms");
     let harness = start(arguments).await;
-    let info = wait_info(&harness, "/debug/pprof/profile?seconds=1", WAIT, |t| {
-        t.health != "unknown"
-    })
-    .await;
+    let info = first_outcome(&harness, "/debug/pprof/profile?seconds=1").await;
     assert_eq!(
         info.last_error,
         format!(
@@ -200,12 +181,7 @@ async fn a_seconds_url_gets_the_longer_bound() {
 async fn the_request_has_the_user_agent_and_no_accept_encoding() {
     let target = FakeTarget::start().await;
     target.reply("/debug/pprof/goroutine", Reply::pprof(goroutine_profile()));
-    let mut arguments = args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![],
-        "1s",
-        &["goroutine"],
-    );
+    let mut arguments = single(&target, vec![], "1s", &["goroutine"]);
     arguments.client.http_headers.insert(
         "X-Scope".to_owned(),
         vec![ferroalloy_value::Secret::new("team-a")],

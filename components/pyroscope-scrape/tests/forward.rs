@@ -81,13 +81,7 @@ async fn an_empty_forward_to_discards_and_is_up() {
     let target = FakeTarget::start().await;
     serve_memory(&target);
     target.reply("/debug/pprof/goroutine", Reply::pprof(goroutine_profile()));
-    let harness = start(args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![],
-        "1s",
-        &["memory", "goroutine"],
-    ))
-    .await;
+    let harness = start(single(&target, vec![], "1s", &["memory", "goroutine"])).await;
     assert!(target.wait_count("/debug/pprof/allocs", 2, WAIT).await);
     for suffix in ["/debug/pprof/allocs", "/debug/pprof/goroutine"] {
         let info = wait_info(&harness, suffix, WAIT, |t| t.health != "unknown").await;
@@ -113,17 +107,14 @@ async fn receiver_errors_are_joined_and_all_receivers_are_tried() {
     let ok = Recorder::new();
     let failing_b = Recorder::new();
     failing_b.fail_with(Some(AppendError::Other("second".into())));
-    let harness = start(args(
-        vec![common::target(&[("__address__", &target.address())])],
+    let harness = start(single(
+        &target,
         vec![failing_a.receiver(), ok.receiver(), failing_b.receiver()],
         "1s",
         &["goroutine"],
     ))
     .await;
-    let info = wait_info(&harness, "/debug/pprof/goroutine", WAIT, |t| {
-        t.health != "unknown"
-    })
-    .await;
+    let info = first_outcome(&harness, "/debug/pprof/goroutine").await;
     assert_eq!(info.health, "down");
     assert_eq!(info.last_error, "invalid labels in profile: first; second");
     assert_eq!(
@@ -280,10 +271,7 @@ async fn a_label_the_writer_refuses_makes_the_job_down() {
         &["goroutine"],
     ))
     .await;
-    let info = wait_info(&harness, "/debug/pprof/goroutine", WAIT, |t| {
-        t.health != "unknown"
-    })
-    .await;
+    let info = first_outcome(&harness, "/debug/pprof/goroutine").await;
     assert_eq!(info.health, "down");
     assert!(
         info.last_error.starts_with("invalid labels in profile: "),

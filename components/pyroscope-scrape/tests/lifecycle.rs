@@ -17,13 +17,7 @@ use ferroalloy_pyroscope_scrape::targets::expand;
 async fn shutdown_during_a_held_fetch_is_prompt() {
     let target = FakeTarget::start().await;
     target.reply("/debug/pprof/profile", Reply::Hang);
-    let mut harness = start(args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![],
-        "3s",
-        &["process_cpu"],
-    ))
-    .await;
+    let mut harness = start(single(&target, vec![], "3s", &["process_cpu"])).await;
     assert!(target.wait_count("/debug/pprof/profile", 1, WAIT).await);
     assert_eq!(
         target.received()[0].path_and_query,

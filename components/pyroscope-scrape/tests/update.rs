@@ -38,22 +38,13 @@ async fn a_forward_to_swap_keeps_the_baseline() {
     serve_numbered_memory(&target);
     let old = Recorder::new();
     let new = Recorder::new();
-    let arguments = args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![old.receiver()],
-        "1s",
-        &["memory"],
-    );
+    let arguments = single(&target, vec![old.receiver()], "1s", &["memory"]);
     let harness = start(arguments.clone()).await;
     assert!(old.wait_named("memory", 1, WAIT).await);
     let before = target.count("/debug/pprof/allocs");
-    harness
-        .update(ScrapeArgumentsExt::with_forward_to(
-            arguments,
-            vec![new.receiver()],
-        ))
-        .await
-        .unwrap();
+    let mut swapped = arguments;
+    swapped.forward_to = vec![new.receiver()];
+    harness.update(swapped).await.unwrap();
     assert!(new.wait_named("memory", 1, WAIT).await);
     let first_new = scrape_number(&new.named("memory")[0].1[0]);
     assert!(
@@ -62,18 +53,6 @@ async fn a_forward_to_swap_keeps_the_baseline() {
     );
     for (_, samples) in old.named("memory") {
         assert!(scrape_number(&samples[0]) <= before as i64);
-    }
-}
-
-/// Helpers to vary one field.
-trait ScrapeArgumentsExt {
-    fn with_forward_to(self, forward_to: Vec<ferroalloy_pyroscope::ReceiverRef>) -> Self;
-}
-
-impl ScrapeArgumentsExt for ferroalloy_pyroscope_scrape::config::ScrapeArguments {
-    fn with_forward_to(mut self, forward_to: Vec<ferroalloy_pyroscope::ReceiverRef>) -> Self {
-        self.forward_to = forward_to;
-        self
     }
 }
 
@@ -115,12 +94,7 @@ async fn a_removed_target_is_not_scraped_again() {
 async fn a_removed_job_aborts_its_fetch() {
     let target = FakeTarget::start().await;
     target.reply("/debug/pprof/goroutine", Reply::Hang);
-    let mut arguments = args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![],
-        "1s",
-        &["goroutine"],
-    );
+    let mut arguments = single(&target, vec![], "1s", &["goroutine"]);
     arguments.scrape_timeout = dur("1m");
     let harness = start(arguments.clone()).await;
     assert!(target.wait_count("/debug/pprof/goroutine", 1, WAIT).await);
@@ -140,12 +114,7 @@ async fn timeout_interval_and_client_changes_keep_the_baseline() {
     let target = FakeTarget::start().await;
     serve_numbered_memory(&target);
     let recorder = Recorder::new();
-    let mut arguments = args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![recorder.receiver()],
-        "1s",
-        &["memory"],
-    );
+    let mut arguments = single(&target, vec![recorder.receiver()], "1s", &["memory"]);
     let harness = start(arguments.clone()).await;
     assert!(recorder.wait_named("memory", 1, WAIT).await);
 
@@ -186,12 +155,7 @@ async fn timeout_interval_and_client_changes_keep_the_baseline() {
 async fn a_failed_update_changes_nothing() {
     let target = FakeTarget::start().await;
     target.reply("/debug/pprof/goroutine", Reply::pprof(goroutine_profile()));
-    let good = args(
-        vec![common::target(&[("__address__", &target.address())])],
-        vec![],
-        "1s",
-        &["goroutine"],
-    );
+    let good = single(&target, vec![], "1s", &["goroutine"]);
     let harness = start(good.clone()).await;
     assert_eq!(harness.health().unwrap().state, HealthState::Healthy);
 

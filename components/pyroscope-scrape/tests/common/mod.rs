@@ -615,6 +615,17 @@ pub fn args(
     args
 }
 
+/// [`args`] with one target: `__address__` of `target`.
+pub fn single(
+    target: &FakeTarget,
+    forward_to: Vec<ReceiverRef>,
+    interval: &str,
+    enabled: &[&str],
+) -> ScrapeArguments {
+    let targets = vec![self::target(&[("__address__", &target.address())])];
+    args(targets, forward_to, interval, enabled)
+}
+
 /// Build and start the component.
 pub async fn start(args: ScrapeArguments) -> Harness {
     let mut harness = match Harness::build(args).await {
@@ -681,6 +692,11 @@ pub fn info_for(harness: &Harness, suffix: &str) -> Option<TargetInfo> {
     targets_info(harness)
         .into_iter()
         .find(|t| t.url.ends_with(suffix))
+}
+
+/// Wait for the first outcome (`up` or `down`) of the job whose URL ends with `suffix`.
+pub async fn first_outcome(harness: &Harness, suffix: &str) -> TargetInfo {
+    wait_info(harness, suffix, WAIT, |t| t.health != "unknown").await
 }
 
 /// Wait until the entry whose URL ends with `suffix` satisfies `check`; returns it.
