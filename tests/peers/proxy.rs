@@ -1,5 +1,7 @@
-//! A recording HTTP proxy in front of a scrape target: what the scraper asked for and exactly
-//! what the target answered (scrape Acceptance 2 and 16 compare what was forwarded with it).
+//! A recording HTTP proxy: in front of a scrape target it records what the scraper asked for and
+//! exactly what the target answered (scrape Acceptance 2 and 16 compare what was forwarded with
+//! it); in front of `pyroscope.receive_http` it records exactly what a client sent (receive_http
+//! Acceptance 1–4 compare what reached the fake server with it).
 //!
 //! Design decisions:
 //! - one request per connection: the proxy asks the target with HTTP/1.0 (so the reply is never
@@ -21,11 +23,18 @@ const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most a request head may hold.
 const MAX_HEAD: usize = 64 * 1024;
 
+/// The most a request body may hold.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
 /// One proxied exchange.
 #[derive(Clone, Debug)]
 pub(crate) struct Exchange {
     /// The request target (`/debug/pprof/allocs`, with the query).
     pub(crate) target: String,
+    /// The request headers (names lower case), in order.
+    pub(crate) request_headers: Vec<(String, String)>,
+    /// The request body (`Content-Length` bytes).
+    pub(crate) request_body: Vec<u8>,
     /// The target's status code.
     pub(crate) status: u16,
     /// The target's reply body.
@@ -107,32 +116,54 @@ fn relay(mut client: TcpStream, upstream: &str) -> Option<Exchange> {
     client.set_nonblocking(false).ok()?;
     client.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
     client.set_write_timeout(Some(IO_TIMEOUT)).ok()?;
-    let mut head = Vec::new();
+    let mut received = Vec::new();
     let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+    let split = loop {
+        if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
         let n = client.read(&mut buf).ok()?;
-        if n == 0 || head.len() > MAX_HEAD {
+        if n == 0 || received.len() > MAX_HEAD {
             return None;
         }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
+        received.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&received[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
     let (method, target) = (request_line.next()?, request_line.next()?);
     let mut request = format!("{method} {target} HTTP/1.0\r\nHost: {upstream}\r\n");
-    for line in lines.take_while(|l| !l.is_empty()) {
-        let name = line.split(':').next().unwrap_or("").to_ascii_lowercase();
+    let mut request_headers = Vec::new();
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        let name = name.trim().to_ascii_lowercase();
         if name != "host" && name != "connection" {
             request.push_str(line);
             request.push_str("\r\n");
         }
+        request_headers.push((name, value.trim().to_owned()));
     }
     request.push_str("\r\n");
+    let length: usize = request_headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(Some(0), |(_, v)| v.parse().ok())?;
+    if length > MAX_BODY {
+        return None;
+    }
+    let mut request_body = received[split + 4..].to_vec();
+    while request_body.len() < length {
+        let n = client.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        request_body.extend_from_slice(&buf[..n]);
+    }
 
     let mut target_conn = TcpStream::connect(upstream).ok()?;
     target_conn.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
     target_conn.write_all(request.as_bytes()).ok()?;
+    target_conn.write_all(&request_body).ok()?;
     let mut reply = Vec::new();
     target_conn.read_to_end(&mut reply).ok()?;
     let split = reply.windows(4).position(|w| w == b"\r\n\r\n")?;
@@ -154,6 +185,8 @@ fn relay(mut client: TcpStream, upstream: &str) -> Option<Exchange> {
     let _ = client.shutdown(std::net::Shutdown::Both);
     Some(Exchange {
         target: target.to_owned(),
+        request_headers,
+        request_body,
         status,
         body,
     })

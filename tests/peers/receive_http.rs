@@ -11,15 +11,20 @@
 //! - the tenant is the writer endpoint's `X-Scope-OrgID`, once; the client's own tenant,
 //!   `Authorization`, custom header and `Content-Encoding` end at the receiver (§5.6, §7);
 //! - every profile is accepted by `go tool pprof -raw`, and the client's sample labels
-//!   (`phase`, and for 0.8.16 its tags) are still inside it.
+//!   (`phase`, and for 0.8.16 its tags) are still inside it;
+//! - what arrived is what the client sent: the client talks to the receiver through a
+//!   [`RecordingProxy`], so Push labels, IDs and `raw_profile` bytes, and `/ingest` bodies,
+//!   content types and parameters other than `name` are compared with the client's own request.
 
 use std::process::Command;
 use std::time::Duration;
 
-use ferroalloy_pyroscope::pprof::is_gzip;
+use ferroalloy_pyroscope::pprof::{gunzip_limited, is_gzip};
+use ferroalloy_pyroscope::push_v1::{PushRequest, RawProfileSeries};
 use ferroalloy_test_util::pyroscope_server::{ReceivedRequest, ReceivedSeries, Route};
 use ferroalloy_tests::metric_sum;
 
+use crate::proxy::{Exchange, RecordingProxy};
 use crate::support::{
     Peer, Peers, Pipeline, Process, WAIT, attr_str, decode, fixture, node_version,
     sample_label_values, sample_types,
@@ -68,9 +73,12 @@ impl Client {
 }
 
 /// `pyroscope.receive_http "in"` on an ephemeral port of 127.0.0.1, forwarding to the writer.
+/// The clients talk to it through a [`RecordingProxy`], so what each sent can be compared with
+/// what reached the fake server.
 struct Receiver {
     pipeline: Pipeline,
-    /// `http://<bound address>`.
+    proxy: RecordingProxy,
+    /// `http://<proxy address>`.
     url: String,
     tenant: String,
 }
@@ -87,11 +95,18 @@ impl Receiver {
             !addr.is_empty() && !addr.ends_with(":0")
         });
         assert!(bound, "receiver did not report its address: {addr:?}");
+        let proxy = RecordingProxy::start(&addr);
         Receiver {
+            url: format!("http://{}", proxy.addr()),
             pipeline,
-            url: format!("http://{addr}"),
+            proxy,
             tenant: tenant.to_owned(),
         }
+    }
+
+    /// What the client sent (every request answered through the proxy).
+    fn client_requests(&self) -> Vec<Exchange> {
+        self.proxy.exchanges()
     }
 
     /// Run `client` for `seconds` against the receiver; it must exit 0.
@@ -216,6 +231,24 @@ fn client_run(
     let rx = Receiver::start(&format!("ops-{test}"));
     let log = rx.run_client(&peers, client, seconds);
     let n = rx.answered_ok(route, min, &log);
+    // The client did send its own tenant and credentials; they must end at the receiver.
+    let tenant = match client {
+        Client::Py14 | Client::Py08 => "tenant-42",
+        Client::Node064 | Client::Node0413 => "tenant-7",
+    };
+    let sent = rx.client_requests();
+    assert_eq!(sent.len(), n, "client requests vs answered");
+    for exchange in &sent {
+        let header = |name: &str| {
+            exchange
+                .request_headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("x-scope-orgid"), Some(tenant));
+        assert!(header("authorization").is_some_and(|v| v.starts_with("Basic ")));
+    }
     Some((rx, n))
 }
 
@@ -230,7 +263,66 @@ fn ingest_run(
     let (rx, n) = client_run(test, peer, client, seconds, "ingest", min)?;
     let requests = rx.pipeline.fake.wait_for(Route::Ingest, n);
     assert_eq!(requests.len(), n, "one forwarded request per upload");
+    check_ingest_intact(&rx.client_requests(), &requests);
     Some((rx, requests))
+}
+
+/// Every forwarded `/ingest` request is one the client sent: the same body byte for byte, the
+/// same `Content-Type`, the same query apart from `name` (receive_http §5.2, §5.6, writer §9).
+fn check_ingest_intact(sent: &[Exchange], forwarded: &[ReceivedRequest]) {
+    assert_eq!(sent.len(), forwarded.len(), "client requests vs forwarded");
+    let other_params = |query: &str| -> Vec<String> {
+        let mut pairs: Vec<String> = query
+            .split('&')
+            .filter(|p| !p.starts_with("name="))
+            .map(str::to_owned)
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    for request in forwarded {
+        let original = sent
+            .iter()
+            .find(|e| e.request_body == request.body)
+            .unwrap_or_else(|| panic!("forwarded body is no client body: {:?}", request.query));
+        let content_types: Vec<&str> = original
+            .request_headers
+            .iter()
+            .filter(|(n, _)| n == "content-type")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(request.header_values("content-type"), content_types);
+        let (path, query) = original
+            .target
+            .split_once('?')
+            .unwrap_or((&original.target, ""));
+        assert_eq!(path, "/ingest");
+        assert_eq!(
+            other_params(request.query.as_deref().unwrap_or("")),
+            other_params(query),
+            "parameters other than name unchanged"
+        );
+    }
+}
+
+/// The series a Push client sent, decoded from its (gzipped) `PushRequest` bodies.
+fn sent_series(sent: &[Exchange]) -> Vec<RawProfileSeries> {
+    use prost::Message as _;
+    let mut out = Vec::new();
+    for exchange in sent {
+        assert!(exchange.target.starts_with("/push.v1.PusherService/Push"));
+        let body = if is_gzip(&exchange.request_body) {
+            gunzip_limited(&exchange.request_body, 64 * 1024 * 1024).expect("client gzip body")
+        } else {
+            exchange.request_body.clone()
+        };
+        out.extend(
+            PushRequest::decode(body.as_slice())
+                .expect("client PushRequest")
+                .series,
+        );
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,6 +380,29 @@ fn pyroscope_io_1_4_0_push_arrives_with_its_series_labels_ids_and_phase_sample_l
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), series.len(), "distinct IDs");
+
+    // Exactly what the client sent: its labels (sorted by the writer), IDs and bytes.
+    let sent = sent_series(&rx.client_requests());
+    assert_eq!(sent.len(), series.len(), "client series vs forwarded");
+    for s in &series {
+        let sample = &s.samples[0];
+        let original = sent
+            .iter()
+            .find(|o| o.samples.iter().any(|x| x.id == sample.id))
+            .unwrap_or_else(|| panic!("ID {} was not sent by the client", sample.id));
+        let mut labels: Vec<(String, String)> = original
+            .labels
+            .iter()
+            .map(|l| (l.name.clone(), l.value.clone()))
+            .collect();
+        labels.sort();
+        assert_eq!(s.labels, labels, "the client's labels");
+        assert_eq!(original.samples.len(), 1);
+        assert_eq!(
+            sample.raw_profile, original.samples[0].raw_profile,
+            "the client's bytes"
+        );
+    }
     assert!(phases > 0, "no sample carries the phase label");
 }
 
