@@ -14,6 +14,7 @@
 
 pub mod encode;
 pub mod routes;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::time::Duration;

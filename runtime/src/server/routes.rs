@@ -5,8 +5,9 @@
 //!   every response when the client accepts it (no minimum size, so behaviour does not depend
 //!   on how many components there are). `/-/…` and `/metrics` stay at the root, as in Alloy.
 //! - Every unmatched path falls through to one 404 handler with Go's `404 page not found\n`
-//!   body. The UI is a later issue: until it exists, GETs under the prefix are 404 too; only
-//!   the prefix without its trailing `/` redirects to the prefix, as the spec's table says.
+//!   body. The UI ([`super::ui`]) serves its entry page for its client-side routes under the
+//!   prefix; the prefix without its trailing `/` redirects to the prefix, as the spec's table
+//!   says.
 //! - Component IDs come from one path segment, percent-decoded by axum's `Path`, and are looked
 //!   up literally (`a%2Fb` is the ID `a/b`, which matches nothing); a segment that does not
 //!   decode to UTF-8 is a 404 like any unknown ID.
@@ -51,7 +52,8 @@ pub fn normalize_prefix(prefix: &str) -> String {
     normalized
 }
 
-/// The router of the HTTP server: `/-/…`, `/metrics` and the web API under `ui_path_prefix`.
+/// The router of the HTTP server: `/-/…`, `/metrics`, and the web API and UI under
+/// `ui_path_prefix`.
 pub fn router(control: Arc<dyn ControlPlane>, ui_path_prefix: &str) -> Router {
     let prefix = normalize_prefix(ui_path_prefix);
     let api = Router::new()
@@ -70,6 +72,7 @@ pub fn router(control: Arc<dyn ControlPlane>, ui_path_prefix: &str) -> Router {
         .route("/-/reload", get(reload).post(reload))
         .route("/metrics", get(metrics))
         .nest(&format!("{prefix}api/v0/web"), api);
+    router = super::ui::mount(router, &prefix);
     if prefix != "/" {
         let bare = prefix.trim_end_matches('/').to_owned();
         let location = prefix.clone();
@@ -94,7 +97,7 @@ fn redirect(location: &str) -> Response {
     }
 }
 
-fn not_found_response() -> Response {
+pub(super) fn not_found_response() -> Response {
     text(StatusCode::NOT_FOUND, NOT_FOUND_BODY)
 }
 
