@@ -15,11 +15,8 @@ async fn the_first_memory_scrape_is_dropped() {
     serve_memory(&target);
     target.reply("/debug/pprof/goroutine", Reply::pprof(goroutine_profile()));
     let recorder = Recorder::new();
-    let harness = start(args(
-        vec![common::target(&[
-            ("__address__", &target.address()),
-            ("service_name", "app"),
-        ])],
+    let harness = start(single(
+        &target,
         vec![recorder.receiver()],
         "1s",
         &["memory", "goroutine"],
@@ -58,11 +55,8 @@ async fn forwarded_memory_profiles_are_deltas() {
     let target = FakeTarget::start().await;
     serve_memory(&target);
     let recorder = Recorder::new();
-    let _harness = start(args(
-        vec![common::target(&[
-            ("__address__", &target.address()),
-            ("service_name", "app"),
-        ])],
+    let _harness = start(single(
+        &target,
         vec![recorder.receiver()],
         "2s",
         &["memory"],
@@ -159,11 +153,8 @@ async fn godeltaprof_is_passed_through_unchanged() {
         Reply::pprof(memory_profile(6 + n as i64, 1_700_000_000_000_000_000))
     });
     let recorder = Recorder::new();
-    let _harness = start(args(
-        vec![common::target(&[
-            ("__address__", &target.address()),
-            ("service_name", "app"),
-        ])],
+    let _harness = start(single(
+        &target,
         vec![recorder.receiver()],
         "1s",
         &["godeltaprof_memory"],
