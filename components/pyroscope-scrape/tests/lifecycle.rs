@@ -65,6 +65,25 @@ fn phases_are_stable_and_spread() {
     assert!(first.iter().all(|p| (0..3_000_000_000).contains(p)));
 }
 
+/// §5.1: a job never runs two scrapes at once; slots missed by a slow scrape are skipped, not
+/// caught up (requests of the job never overlap and come at most once per slot).
+#[tokio::test]
+async fn a_slow_scrape_skips_slots_without_overlap() {
+    let target = FakeTarget::start().await;
+    let slow = Duration::from_millis(2500);
+    target.reply(
+        "/debug/pprof/goroutine",
+        Reply::Delay(slow, Box::new(Reply::pprof(goroutine_profile()))),
+    );
+    let _harness = start(single(&target, vec![], "1s", &["goroutine"])).await;
+    assert!(target.wait_count("/debug/pprof/goroutine", 3, WAIT).await);
+    let arrivals: Vec<SystemTime> = target.received().iter().map(|r| r.at).collect();
+    for pair in arrivals.windows(2) {
+        let gap = pair[1].duration_since(pair[0]).unwrap_or_default();
+        assert!(gap >= slow, "a request came {gap:?} after the previous one");
+    }
+}
+
 /// Find a label value that puts the job's first slot at least 1.5 s into a 3 s interval from
 /// now, so the "before the first scrape" state can be observed without racing the scheduler.
 fn far_replica(address: &str) -> String {

@@ -69,6 +69,8 @@ pub enum Reply {
     },
     /// Never answer (the request is held until the client goes away).
     Hang,
+    /// Wait, then answer with the inner reply.
+    Delay(Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -271,6 +273,13 @@ async fn answer(
         Some(responder) => responder(n),
         None => Reply::with(404, Some("text/plain; charset=utf-8"), "Unknown profile\n"),
     };
+    let reply = match reply {
+        Reply::Delay(delay, inner) => {
+            tokio::time::sleep(delay).await;
+            *inner
+        }
+        other => other,
+    };
     match reply {
         Reply::Full {
             status,
@@ -291,7 +300,7 @@ async fn answer(
                 chunk: Bytes::from(vec![0u8; 1 << 20]),
             })
             .unwrap(),
-        Reply::Hang => {
+        Reply::Hang | Reply::Delay(..) => {
             let _guard = AbandonGuard(Arc::clone(state));
             std::future::pending::<()>().await;
             unreachable!("a pending future never completes")
