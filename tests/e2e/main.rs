@@ -8,5 +8,6 @@ mod fmt;
 mod http_api;
 mod pipeline;
 mod run;
+mod scrape_runtime;
 mod shutdown;
 mod validate;
