@@ -7,6 +7,7 @@
 mod fmt;
 mod http_api;
 mod pipeline;
+mod quickstart;
 mod run;
 mod scrape_runtime;
 mod shutdown;
