@@ -12,7 +12,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -46,7 +46,17 @@ pub(crate) struct RecordingProxy {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     exchanges: Arc<Mutex<Vec<Exchange>>>,
+    in_flight: Arc<AtomicUsize>,
     accept: Option<JoinHandle<()>>,
+}
+
+/// Counts a request as in flight from its head's arrival until its relay ends.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl RecordingProxy {
@@ -57,16 +67,19 @@ impl RecordingProxy {
         let addr = listener.local_addr().expect("proxy address");
         let stop = Arc::new(AtomicBool::new(false));
         let exchanges = Arc::new(Mutex::new(Vec::new()));
+        let in_flight = Arc::new(AtomicUsize::new(0));
         let accept = {
             let (stop, exchanges, upstream) =
                 (stop.clone(), exchanges.clone(), upstream.to_owned());
+            let in_flight = in_flight.clone();
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     match listener.accept() {
                         Ok((client, _)) => {
                             let (exchanges, upstream) = (exchanges.clone(), upstream.clone());
+                            let in_flight = in_flight.clone();
                             std::thread::spawn(move || {
-                                if let Some(exchange) = relay(client, &upstream) {
+                                if let Some(exchange) = relay(client, &upstream, &in_flight) {
                                     exchanges
                                         .lock()
                                         .unwrap_or_else(PoisonError::into_inner)
@@ -83,6 +96,7 @@ impl RecordingProxy {
             addr,
             stop,
             exchanges,
+            in_flight,
             accept: Some(accept),
         }
     }
@@ -90,6 +104,11 @@ impl RecordingProxy {
     /// `127.0.0.1:<port>`.
     pub(crate) fn addr(&self) -> String {
         self.addr.to_string()
+    }
+
+    /// How many requests have arrived and are not relayed yet.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
     }
 
     /// Every completed exchange, in completion order.
@@ -112,7 +131,7 @@ impl Drop for RecordingProxy {
 
 /// Relay one request of `client` to `upstream` and the reply back; the exchange, or `None` when
 /// either side failed.
-fn relay(mut client: TcpStream, upstream: &str) -> Option<Exchange> {
+fn relay(mut client: TcpStream, upstream: &str, in_flight: &Arc<AtomicUsize>) -> Option<Exchange> {
     client.set_nonblocking(false).ok()?;
     client.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
     client.set_write_timeout(Some(IO_TIMEOUT)).ok()?;
@@ -128,6 +147,8 @@ fn relay(mut client: TcpStream, upstream: &str) -> Option<Exchange> {
         }
         received.extend_from_slice(&buf[..n]);
     };
+    in_flight.fetch_add(1, Ordering::SeqCst);
+    let _in_flight = InFlight(in_flight.clone());
     let head = String::from_utf8_lossy(&received[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
