@@ -393,7 +393,7 @@
     return el("div", { class: "table-scroll" }, el("table", { class: "blocks" },
       el("thead", null, el("tr", null,
         hasLabel ? el("th", { scope: "col" }, "label") : null,
-        columns.map((c) => el("th", { scope: "col" }, c)))),
+        columns.map((c) => el("th", { scope: "col", title: c }, breakable(c))))),
       el("tbody", null, blocks.map((block) => {
         const byName = new Map(block.body.map((s) => [String(s.name), s.value]));
         return el("tr", null,
@@ -403,9 +403,22 @@
       }))));
   }
 
+  // A column name that may wrap after its underscores.
+  function breakable(name) {
+    const parts = [];
+    name.split("_").forEach((part, index) => {
+      if (index > 0) parts.push("_", el("wbr"));
+      parts.push(part);
+    });
+    return parts;
+  }
+
+  // Short values on one line; an object of more than two entries one entry per line, so a
+  // column stays narrow (pyroscope.write's `dropped_by_reason`).
   function cellValue(value) {
-    const text = syntax.formatInline(value);
-    return text.includes("\n") ? pre(text) : el("code", { class: "value" }, text);
+    const long = value && value.type === "object" && Array.isArray(value.value) && value.value.length > 2;
+    const text = long ? syntax.format(value) : syntax.formatInline(value);
+    return long ? pre(text) : el("code", { class: "value" }, text);
   }
 
   function relationList(ids, byId, empty) {
@@ -481,7 +494,7 @@
   const ROW_GAP = 18;
   const COLUMN_GAP = 70;
   const MARGIN = 16;
-  const CHAR_WIDTH = 7.4;
+  const CHAR_WIDTH = 8.2;
 
   // Evaluation depth: 0 for a component that references no other, else one more than its
   // deepest dependency (the order in which the runtime can evaluate them).

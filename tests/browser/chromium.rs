@@ -53,12 +53,32 @@ impl Chromium {
         dom
     }
 
-    /// A PNG of `url` at `size` (width, height) written to `out`.
+    /// A PNG of `url` at `size` (width, height) written to `out`, in the light colour scheme.
     pub(crate) fn screenshot(&self, url: &str, size: (u32, u32), out: &Path) {
+        self.screenshot_in(url, size, out, &[]);
+    }
+
+    /// Like [`Chromium::screenshot`], with `prefers-color-scheme: dark`.
+    pub(crate) fn screenshot_dark(&self, url: &str, size: (u32, u32), out: &Path) {
+        self.screenshot_in(
+            url,
+            size,
+            out,
+            &[
+                "--force-dark-mode",
+                "--blink-settings=preferredColorScheme=0",
+            ],
+        );
+    }
+
+    fn screenshot_in(&self, url: &str, size: (u32, u32), out: &Path, scheme: &[&str]) {
         let _ = std::fs::remove_file(out);
         let window = format!("--window-size={},{}", size.0, size.1);
         let target = format!("--screenshot={}", out.display());
-        self.run(&["--hide-scrollbars", &window, &target, url]);
+        let mut args = vec!["--hide-scrollbars", window.as_str(), target.as_str()];
+        args.extend_from_slice(scheme);
+        args.push(url);
+        self.run(&args);
         let written = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
         assert!(
             written > 0,

@@ -333,6 +333,7 @@ fn pages_show_what_the_api_reports_and_never_a_secret() {
     assert!(dom.contains("Last successful load:"), "banner: {dom}");
     browser.screenshot(&base, (1280, 800), &artifacts.join("list-wide.png"));
     browser.screenshot(&base, (390, 844), &artifacts.join("list-phone.png"));
+    browser.screenshot_dark(&base, (1280, 800), &artifacts.join("list-dark-wide.png"));
 
     // The list filtered to failing components shows only `lonely`.
     let failing = browser.dump_dom(&format!("{base}?health=failing"));
@@ -403,7 +404,7 @@ fn pages_show_what_the_api_reports_and_never_a_secret() {
     for statement in endpoint["body"].as_array().expect("endpoint body") {
         let name = statement["name"].as_str().expect("name");
         assert!(
-            table.contains(&format!("<th scope=\"col\">{name}</th>")),
+            table.contains(&format!("<th scope=\"col\" title=\"{name}\">")),
             "column {name} missing: {table}"
         );
         assert_eq!(
@@ -454,6 +455,11 @@ fn pages_show_what_the_api_reports_and_never_a_secret() {
         &format!("{base}component/pyroscope.write.w"),
         (1280, 1500),
         &artifacts.join("detail-write-wide.png"),
+    );
+    browser.screenshot_dark(
+        &format!("{base}component/pyroscope.write.w"),
+        (390, 1400),
+        &artifacts.join("detail-write-dark-phone.png"),
     );
 
     // The graph: one node per component coloured by health, one edge per data-flow edge.
@@ -589,4 +595,88 @@ fn the_ui_follows_the_path_prefix() {
         http_request(run.addr(), "GET", "/alloy/graph", &[]).status,
         200
     );
+}
+
+/// The value printer of the UI (`runtime/ui/syntax.js`) on the API encodings of
+/// `conformance/syntax/encoding/values.jsonl`, plus Go `%q` quoting and object keys.
+#[test]
+fn values_print_in_configuration_syntax() {
+    let Some(browser) = browser() else { return };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/ui/syntax.js");
+    let values =
+        fs::read_to_string(ferroalloy_tests::conformance_dir().join("encoding/values.jsonl"))
+            .expect("read values.jsonl");
+    let mut cases: Vec<(String, Json, &str)> = Vec::new();
+    let expected = [
+        ("null", "null"),
+        ("number", "54"),
+        ("string", "\"Hello, world!\""),
+        ("bool", "true"),
+        ("simple array", "[0, 1, 2, 3, 4]"),
+        ("nested array", "[\n  \"testing\",\n  [0, 1, 2],\n]"),
+        (
+            "object",
+            "{\n  fizz = \"buzz\",\n  foo = \"bar\",\n  year = 2023,\n}",
+        ),
+        ("function", "function"),
+        ("capsule", "(secret)"),
+        ("nil array", "[]"),
+        ("nil object", "{}"),
+        ("optional secret, not secret", "\"foobar\""),
+        ("optional secret, secret", "(secret)"),
+        ("float", "1.5"),
+    ];
+    for line in values.lines().filter(|line| !line.trim().is_empty()) {
+        let case: Json = serde_json::from_str(line).expect("a JSON line");
+        let name = case["name"].as_str().expect("name").to_owned();
+        let want = expected
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| *text)
+            .unwrap_or_else(|| panic!("no expected text for the conformance case {name:?}"));
+        cases.push((name, case["json"].clone(), want));
+    }
+    let string = |s: &str| serde_json::json!({"type": "string", "value": s});
+    cases.push((
+        "escapes".to_owned(),
+        string("a\"b\\\n\t\u{1}\u{7f}é\u{200b}\u{a0}😀"),
+        r#""a\"b\\\n\t\x01\x7fé\u200b\u00a0😀""#,
+    ));
+    cases.push((
+        "keys".to_owned(),
+        serde_json::json!({"type": "object", "value": [
+            {"key": "plain_key", "value": {"type": "number", "value": 1}},
+            {"key": "needs-quotes", "value": {"type": "array", "value": []}},
+        ]}),
+        "{\n  plain_key = 1,\n  \"needs-quotes\" = [],\n}",
+    ));
+    // The page prints each case's result as JSON into one <pre>, read back from the DOM.
+    let inputs: Vec<Json> = cases.iter().map(|(_, json, _)| json.clone()).collect();
+    let page_dir = tempfile::tempdir().expect("temporary directory");
+    let page = page_dir.path().join("syntax.html");
+    let inputs = serde_json::to_string(&inputs)
+        .expect("encode the cases")
+        .replace('<', "\\u003c");
+    write(
+        &page,
+        &format!(
+            "<!doctype html><html><body><pre id=\"out\"></pre>\
+             <script src=\"file://{}\"></script>\
+             <script>const cases = {inputs};\
+             document.getElementById('out').textContent = \
+             JSON.stringify(cases.map((c) => FerroSyntax.format(c)));</script></body></html>",
+            script.display()
+        ),
+    );
+    let dom = browser.dump_dom(&format!("file://{}", page.display()));
+    let printed = between(&dom, "<pre id=\"out\">", "</pre>")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let printed: Vec<String> =
+        serde_json::from_str(&printed).unwrap_or_else(|err| panic!("no results ({err}):\n{dom}"));
+    assert_eq!(printed.len(), cases.len());
+    for ((name, _, want), got) in cases.iter().zip(&printed) {
+        assert_eq!(got, want, "{name}");
+    }
 }
