@@ -558,13 +558,12 @@ async fn ids_are_matched_literally_after_percent_decoding() {
 async fn unknown_paths_modules_and_component_handlers_answer_like_alloy() {
     let control = Arc::new(Scripted::default());
     let server = TestServer::start(control, "/").await;
-    for path in ["/", "/graph", "/component/local.file.x"] {
+    for path in ["/", "/graph", "/component/local.file.x", "/nope"] {
         let reply = server.get(path).await;
         assert_eq!(reply.status, 200, "{path}: the UI entry page (runtime §10)");
         assert!(reply.text().contains("<base href=\"/\">"), "{path}");
     }
     for path in [
-        "/nope",
         "/api/v0/component/local.file.x/metrics",
         "/api/v0/web/nope",
         "/-/nope",

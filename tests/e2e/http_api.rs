@@ -91,7 +91,8 @@ fn unknown_ids_and_paths_are_404_and_reload_status_reports_the_startup_load() {
         "/api/v0/web/components/does.not.exist",
         "/api/v0/web/components/local.file%2Fa",
         "/api/v0/web/components/local/file.a",
-        "/nope",
+        "/api/nope",
+        "/-/nope",
         "/api/v0/component/local.file.a/anything",
     ] {
         let reply = run.get(path);
@@ -101,6 +102,10 @@ fn unknown_ids_and_paths_are_404_and_reload_status_reports_the_startup_load() {
             "{path}"
         );
     }
+    // Any other GET under the UI prefix is a client-side route of the UI (runtime §10).
+    let page = run.get("/nope");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("<base href=\"/\">"), "{}", page.text());
     let decoded = run.get("/api/v0/web/components/local%2Efile%2Ea");
     assert_eq!(decoded.status, 200);
     assert_eq!(decoded.json()["localID"], "local.file.a");

@@ -78,7 +78,9 @@ pub fn router(control: Arc<dyn ControlPlane>, ui_path_prefix: &str) -> Router {
         let location = prefix.clone();
         router = router.route(&bare, get(move || async move { redirect(&location) }));
     }
-    router.fallback(not_found).with_state(control)
+    router
+        .fallback(super::ui::fallback(&prefix))
+        .with_state(control)
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
@@ -99,10 +101,6 @@ fn redirect(location: &str) -> Response {
 
 pub(super) fn not_found_response() -> Response {
     text(StatusCode::NOT_FOUND, NOT_FOUND_BODY)
-}
-
-async fn not_found() -> Response {
-    not_found_response()
 }
 
 async fn ready(State(control): State<Control>) -> Response {

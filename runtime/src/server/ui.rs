@@ -14,7 +14,7 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
@@ -75,6 +75,36 @@ where
                 .compress_when(SizeAbove::new(0)),
         );
     router.merge(ui)
+}
+
+/// Whether a GET of `path` that matched no route gets the entry page (runtime §10): anything
+/// under `prefix` except the web API (`<prefix>api/`) and the `-/` endpoints, whose unknown
+/// paths stay 404s (client-side routes of a newer UI, say `/<prefix>settings`, still load).
+pub fn serves_entry_page(prefix: &str, path: &str) -> bool {
+    match path.strip_prefix(prefix) {
+        Some(rest) => {
+            !rest.starts_with("api/") && !rest.starts_with("-/") && !path.starts_with("/-/")
+        }
+        None => false,
+    }
+}
+
+/// The fallback of the router: the entry page for [`serves_entry_page`] paths of GET and HEAD
+/// requests, `404 page not found` for everything else.
+pub fn fallback(
+    prefix: &str,
+) -> impl Fn(Method, Uri) -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    let prefix = prefix.to_owned();
+    let page = Bytes::from(entry_page(&prefix));
+    move |method: Method, uri: Uri| {
+        let entry = (method == Method::GET || method == Method::HEAD)
+            && serves_entry_page(&prefix, uri.path());
+        std::future::ready(if entry {
+            respond("text/html; charset=utf-8", page.clone())
+        } else {
+            super::routes::not_found_response()
+        })
+    }
 }
 
 /// The entry page with the prefix as its `<base>` and the repository URL filled in.
@@ -155,6 +185,24 @@ mod tests {
         }
         for name in ["app.css", "app.js", "syntax.js", "favicon.svg"] {
             assert!(page.contains(&format!("assets/{name}")), "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_under_the_prefix_get_the_entry_page_except_the_api_and_probes() {
+        for (prefix, path, expected) in [
+            ("/", "/nope", true),
+            ("/", "/component/a/b", true),
+            ("/", "/api/v0/web/nope", false),
+            ("/", "/api/", false),
+            ("/", "/-/nope", false),
+            ("/alloy/", "/alloy/settings", true),
+            ("/alloy/", "/alloy/api/v0/web/nope", false),
+            ("/alloy/", "/alloy/-/ready", false),
+            ("/alloy/", "/nope", false),
+            ("/alloy/", "/-/nope", false),
+        ] {
+            assert_eq!(serves_entry_page(prefix, path), expected, "{prefix} {path}");
         }
     }
 }
