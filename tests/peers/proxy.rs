@@ -201,8 +201,11 @@ fn relay(mut client: TcpStream, upstream: &str, in_flight: &Arc<AtomicUsize>) ->
         }
     }
     out.push_str("Connection: close\r\n\r\n");
-    client.write_all(out.as_bytes()).ok()?;
-    client.write_all(&body).ok()?;
+    // The upstream has seen the request whether or not the client is still there to read the
+    // reply, so the exchange is recorded either way.
+    let _ = client
+        .write_all(out.as_bytes())
+        .and_then(|()| client.write_all(&body));
     let _ = client.shutdown(std::net::Shutdown::Both);
     Some(Exchange {
         target: target.to_owned(),

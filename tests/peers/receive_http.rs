@@ -43,7 +43,7 @@ enum Client {
 }
 
 impl Client {
-    fn command(self, peers: &Peers, url: &str, seconds: u32) -> Command {
+    fn command(self, peers: &Peers, url: &str, seconds: f64) -> Command {
         let mut command = match self {
             Client::Py14 | Client::Py08 => {
                 let venv = if matches!(self, Client::Py14) {
@@ -67,7 +67,7 @@ impl Client {
                 c
             }
         };
-        command.arg(url).arg(seconds.to_string());
+        command.arg(url).arg(format!("{seconds:.1}"));
         command
     }
 }
@@ -110,13 +110,13 @@ impl Receiver {
     }
 
     /// Run `client` for `seconds` against the receiver; it must exit 0.
-    fn run_client(&self, peers: &Peers, client: Client, seconds: u32) -> String {
+    fn run_client(&self, peers: &Peers, client: Client, seconds: f64) -> String {
         let mut process = Process::spawn(
             &format!("{client:?}"),
             client.command(peers, &self.url, seconds),
             self.pipeline.dir.path(),
         );
-        let status = process.wait_exit(Duration::from_secs(u64::from(seconds)) + WAIT);
+        let status = process.wait_exit(Duration::from_secs_f64(seconds) + WAIT);
         let log = process.log();
         assert!(status.success(), "{client:?} exited with {status}:\n{log}");
         log
@@ -131,10 +131,13 @@ impl Receiver {
             metric_sum(&self.pipeline.metrics(), REQUESTS, &labels).unwrap_or(0.0) as usize
         };
         let mut total = 0;
+        // Counted once nothing is in flight at the proxy: the client has exited, so every
+        // request it sent has then been answered (and recorded) by the receiver.
         let reached = self.pipeline.run.wait_until(WAIT, |_| {
             total = count(None);
-            total >= min
+            total >= min && self.proxy.in_flight() == 0
         });
+        total = count(None);
         assert!(
             reached,
             "the receiver answered {total} requests on {route}, expected at least {min}; client log:\n{client_log}\nmetrics:\n{}",
@@ -205,6 +208,19 @@ fn sorted_keys(request: &ReceivedRequest) -> Vec<String> {
     keys
 }
 
+/// Seconds from now until `after` seconds past the first multiple of `window` seconds of Unix
+/// time that is at least `min_ahead` seconds away.
+fn past_next_window(window: f64, min_ahead: f64, after: f64) -> f64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let mut end = (now / window).ceil() * window;
+    if end - now < min_ahead {
+        end += window;
+    }
+    end - now + after
+}
+
 /// `from` and `until` of an `/ingest` query: whole seconds, `from <= until`.
 fn check_time_range(request: &ReceivedRequest) {
     let number = |k: &str| -> u64 {
@@ -223,7 +239,7 @@ fn client_run(
     test: &str,
     peer: Peer,
     client: Client,
-    seconds: u32,
+    seconds: f64,
     route: &str,
     min: usize,
 ) -> Option<(Receiver, usize)> {
@@ -257,7 +273,7 @@ fn ingest_run(
     test: &str,
     peer: Peer,
     client: Client,
-    seconds: u32,
+    seconds: f64,
     min: usize,
 ) -> Option<(Receiver, Vec<ReceivedRequest>)> {
     let (rx, n) = client_run(test, peer, client, seconds, "ingest", min)?;
@@ -335,7 +351,7 @@ fn pyroscope_io_1_4_0_push_arrives_with_its_series_labels_ids_and_phase_sample_l
         test,
         Peer::Py14,
         Client::Py14,
-        7,
+        7.0,
         "push_v1_pusherservice_push",
         2,
     ) else {
@@ -410,8 +426,16 @@ fn pyroscope_io_1_4_0_push_arrives_with_its_series_labels_ids_and_phase_sample_l
 #[test]
 fn pyroscope_io_0_8_16_ingest_arrives_renamed_with_its_body_and_sample_labels() {
     let test = "pyroscope_io_0_8_16";
-    // 0.8.16 uploads on 10 s wall-clock windows and at shutdown.
-    let Some((rx, requests)) = ingest_run(test, Peer::Py08, Client::Py08, 5, 1) else {
+    // 0.8.16 uploads at the end of each 10 s wall-clock window and (not reliably under load)
+    // at shutdown: run until 1.5 s past the next window end that is at least 3 s away, so one
+    // upload happens while the client runs.
+    let Some((rx, requests)) = ingest_run(
+        test,
+        Peer::Py08,
+        Client::Py08,
+        past_next_window(10.0, 3.0, 1.5),
+        1,
+    ) else {
         return;
     };
     let mut tags = Vec::new();
@@ -507,7 +531,7 @@ fn check_node_uploads(
 fn pyroscope_nodejs_0_6_4_ingest_arrives_with_otel_labels_tags_and_sample_rate_on_wall_only() {
     let test = "pyroscope_nodejs_0_6_4";
     // A flush at 5 s (wall and heap) and a final one at stop.
-    let Some((rx, requests)) = ingest_run(test, Peer::Node064, Client::Node064, 6, 2) else {
+    let Some((rx, requests)) = ingest_run(test, Peer::Node064, Client::Node064, 6.0, 2) else {
         return;
     };
     let name = format!(
@@ -560,7 +584,7 @@ fn multipart_profile(body: &[u8], boundary: &str) -> Vec<u8> {
 #[test]
 fn pyroscope_nodejs_0_4_13_multipart_arrives_with_its_boundary_and_tags() {
     let test = "pyroscope_nodejs_0_4_13";
-    let Some((rx, requests)) = ingest_run(test, Peer::Node0413, Client::Node0413, 6, 2) else {
+    let Some((rx, requests)) = ingest_run(test, Peer::Node0413, Client::Node0413, 6.0, 2) else {
         return;
     };
     for request in &requests {

@@ -4,7 +4,8 @@
 //! `pyroscope.write` to the fake Pyroscope server.
 //!
 //! Design decisions:
-//! - where a test must know exactly what the target was asked and answered (Acceptance 2, 16),
+//! - where a test must know exactly what the target was asked and answered (Acceptance 2, 16)
+//!   or whether a fetch is in flight (15),
 //!   the target sits behind [`RecordingProxy`]; the instance label is then the proxy's address;
 //! - health is read where a user reads it: the component's debug info (`target` blocks) from
 //!   the runtime's API;
