@@ -387,3 +387,35 @@ fn the_quickstart_stores_cpu_profiles_of_ferroalloy_itself() {
         );
     }
 }
+
+#[test]
+fn a_client_that_goes_away_stops_its_cpu_profile() {
+    use std::io::Write as _;
+    let dir = temp();
+    fs::write(dir.path().join("empty.alloy"), "").expect("write config");
+    let run = start_run(dir.path(), &["empty.alloy"]);
+    run.wait_ready();
+
+    // Ask for 30 seconds, then hang up.
+    let mut stream = std::net::TcpStream::connect(run.addr()).expect("connect");
+    write!(
+        stream,
+        "GET /debug/pprof/profile?seconds=30 HTTP/1.1\r\nHost: {}\r\n\r\n",
+        run.addr()
+    )
+    .expect("send the request");
+    thread::sleep(Duration::from_millis(500));
+    drop(stream);
+
+    // The profiler is free again long before the 30 seconds are over (bounded: 10 tries).
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let reply = run.get("/debug/pprof/profile?seconds=1");
+        statuses.push(reply.status);
+        if reply.status == 200 {
+            break;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
+}
