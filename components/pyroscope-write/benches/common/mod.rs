@@ -10,6 +10,10 @@
 //!   body, answer `200` with an empty `application/proto` body at once) and one black hole that
 //!   accepts connections, reads and discards everything and never answers. It exits when its
 //!   stdin closes, so it never outlives the bench; the parent also kills it by its pid on drop.
+//! - Every fast sink counts what it served (requests and `Content-Length` bytes, by route: Push,
+//!   `/ingest`, other; all listeners together) and answers `GET /count` with the counts, so a
+//!   bench whose traffic does not pass through an in-process endpoint (the receive_http load
+//!   test) can still show that every profile arrived ([`sink_served`]).
 //! - The payloads are realistic gzip pprof CPU profiles of 10–50 KB (deterministic stacks over
 //!   a few hundred functions), generated once.
 //! - The forwarder is the real component built through `ComponentHarness` (real HTTP clients,
@@ -27,7 +31,7 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -104,14 +108,37 @@ async fn serve_sinks() {
     .await;
 }
 
+/// What the fast sinks served (all listeners together): requests to Push, `/ingest` and any
+/// other path, then the `Content-Length` bytes of each. `GET /count` answers them.
+static SERVED: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+
 async fn accept_fast(listener: tokio::net::TcpListener) {
     use http_body_util::{BodyExt as _, Full};
     use hyper::body::Incoming;
     use hyper::{Request, Response};
 
     async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+        if req.method() == hyper::Method::GET && req.uri().path() == "/count" {
+            let counts: Vec<String> = SERVED
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed).to_string())
+                .collect();
+            return Ok(Response::new(Full::new(Bytes::from(counts.join(" ")))));
+        }
+        let route = match req.uri().path() {
+            "/push.v1.PusherService/Push" => 0,
+            "/ingest" => 1,
+            _ => 2,
+        };
+        let length = req
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .unwrap_or(0);
         // Read the whole body, as a server must before it can answer.
         let _body = req.into_body().collect().await?;
+        SERVED[route].fetch_add(1, Ordering::Relaxed);
+        SERVED[3 + route].fetch_add(length, Ordering::Relaxed);
         let mut response = Response::new(Full::new(Bytes::new()));
         response.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
@@ -196,17 +223,44 @@ impl SinkProcess {
 
 impl Drop for SinkProcess {
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        end_child(&mut self.child, self.stdin.take());
     }
+}
+
+/// End a child of this bench that exits when its stdin closes: close `stdin`, wait up to 5 s,
+/// then kill it (by its own handle) and reap it.
+pub fn end_child(child: &mut Child, stdin: Option<ChildStdin>) {
+    drop(stdin);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// What the fast sinks of the process behind `sink` (`http://127.0.0.1:<port>`) have served so
+/// far: `[push, ingest, other, push bytes, ingest bytes, other bytes]` (one `GET /count` on a
+/// new connection, blocking).
+pub fn sink_served(sink: &str) -> [u64; 6] {
+    let addr = sink.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the sink");
+    stream
+        .write_all(b"GET /count HTTP/1.1\r\nhost: sink\r\nconnection: close\r\n\r\n")
+        .expect("ask the sink for its counts");
+    let mut reply = String::new();
+    stream
+        .read_to_string(&mut reply)
+        .expect("read the sink's counts");
+    let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let mut out = [0u64; 6];
+    for (slot, value) in out.iter_mut().zip(body.split_whitespace()) {
+        *slot = value.parse().expect("a count");
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
