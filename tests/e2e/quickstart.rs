@@ -183,6 +183,14 @@ fn a_second_cpu_profile_while_one_runs_is_refused_like_go() {
     // duration above the limit is refused at once.
     let again = run.get("/debug/pprof/profile?seconds=1");
     assert_eq!(again.status, 200, "{}", again.text());
+    for other in ["/debug/pprof/heap", "/debug/pprof/goroutine?debug=1"] {
+        let unknown = run.get(other);
+        assert_eq!(
+            (unknown.status, unknown.text()),
+            (404, "Unknown profile\n".to_owned()),
+            "{other}"
+        );
+    }
     let too_long = run.get("/debug/pprof/profile?seconds=3601");
     assert_eq!(too_long.status, 400);
     assert_eq!(
@@ -200,9 +208,15 @@ fn the_cpu_profile_endpoint_can_be_disabled() {
         &["--server.http.enable-pprof=false", "empty.alloy"],
     );
     run.wait_ready();
+    // The path is then the UI's like any other: no profile is taken.
     let reply = run.get("/debug/pprof/profile?seconds=1");
-    assert_eq!(reply.status, 404);
-    assert_eq!(reply.text(), "404 page not found\n");
+    assert_ne!(
+        reply.header("content-type"),
+        Some("application/octet-stream"),
+        "{}",
+        reply.text()
+    );
+    assert!(!reply.body.starts_with(&[0x1f, 0x8b]));
     assert!(
         !run.stderr().contains("enable-pprof flag has no effect"),
         "{}",

@@ -17,6 +17,8 @@
 //! - `seconds` as in Go: missing, not an integer, zero or negative means 30. Go bounds the
 //!   duration only by the server's write timeout, which ferroalloy's server does not have; a
 //!   duration above [`MAX_SECONDS`] gets a `400` in the shape of Go's write-timeout refusal.
+//! - Only the CPU profile exists: any other name under `/debug/pprof/` (heap, goroutine, …) gets
+//!   Go's `404 Unknown profile`.
 //! - The profile is built from the resolved frames (not pprof-rs's own protobuf codec): one
 //!   function per (name, file), one location per frame with a line per inlined call, samples of
 //!   the same stack on different threads merged (Go's CPU profiles carry no thread label).
@@ -54,9 +56,17 @@ const BLOCKLIST: [&str; 4] = ["libc", "libgcc", "pthread", "vdso"];
 /// The `text/plain` content type of error responses.
 const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
-/// The routes of the pprof endpoints, mergeable into the server's router.
+/// The routes of the pprof endpoints, mergeable into the server's router: the CPU profile, and
+/// Go's `404 Unknown profile` for every other profile name under `/debug/pprof/` (rather than
+/// the UI's entry page, which a scraper would report as an undecodable profile).
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route(PROFILE_PATH, get(profile))
+    Router::new()
+        .route(PROFILE_PATH, get(profile))
+        .route("/debug/pprof/{*name}", get(unknown_profile))
+}
+
+async fn unknown_profile() -> Response {
+    go_error(StatusCode::NOT_FOUND, "Unknown profile")
 }
 
 /// The duration asked for by a raw query string; `None` when it is above [`MAX_SECONDS`].
