@@ -91,7 +91,6 @@ fn rejected_and_unknown_flags_exit_2_and_ignored_flags_only_warn() {
         "--disable-reporting",
         "--cluster.enabled",
         "--config.format",
-        "--server.http.enable-pprof",
     ] {
         assert!(
             log.contains(&format!(

@@ -92,10 +92,10 @@ pub struct RunArgs {
     #[arg(long = "disable-reporting", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = parse_go_bool)]
     pub disable_reporting: Option<bool>,
-    /// Accepted for Alloy compatibility; no effect.
-    #[arg(long = "server.http.enable-pprof", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = parse_go_bool)]
-    pub enable_pprof: Option<bool>,
+    /// Serve a CPU profile of this process at `/debug/pprof/profile?seconds=N`.
+    #[arg(long = "server.http.enable-pprof", default_value = "true", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    pub enable_pprof: bool,
     /// Accepted for Alloy compatibility; no effect.
     #[arg(long = "server.http.memory-addr")]
     pub memory_addr: Option<String>,
@@ -163,7 +163,6 @@ fn ignored_flags(args: &RunArgs) -> Vec<&'static str> {
     let mut flags = Vec::new();
     let given = [
         (args.disable_reporting.is_some(), "--disable-reporting"),
-        (args.enable_pprof.is_some(), "--server.http.enable-pprof"),
         (args.memory_addr.is_some(), "--server.http.memory-addr"),
         (
             args.disable_support_bundle.is_some(),
@@ -304,10 +303,11 @@ async fn run_async(args: &RunArgs, logging: Logging) -> Ended {
 
     let tasks = TaskTracker::new();
     let server_stop = CancellationToken::new();
-    tasks.spawn(server.serve(
-        server::router(control.clone(), &args.ui_path_prefix),
-        server_stop.clone(),
-    ));
+    let mut router = server::router(control.clone(), &args.ui_path_prefix);
+    if args.enable_pprof {
+        router = router.merge(server::pprof::router());
+    }
+    tasks.spawn(server.serve(router, server_stop.clone()));
     let background_stop = CancellationToken::new();
     // Armed before the initial load, so a change made as soon as `/-/ready` answers 200 is seen;
     // a change during the load is compared with the hash that load read.

@@ -13,6 +13,7 @@
 //!   them (after cancelling the stragglers) before it returns: no connection outlives the server.
 
 pub mod encode;
+pub mod pprof;
 pub mod routes;
 pub mod ui;
 
