@@ -210,7 +210,7 @@ fn go_pipeline(test: &str, block: impl FnOnce(&str) -> String) -> Option<(Target
 
 // ---------------------------------------------------------------------------------------------
 
-/// Acceptance 1 and 2 (and the shape half of 4): every default type arrives with exactly the
+/// Acceptance 1, 2 and 4: every default type arrives with exactly the
 /// spec's labels, from exactly the five URLs, as pprof that `go tool pprof` parses.
 #[test]
 fn go_target_every_default_profile_type_arrives_with_exact_labels_from_the_five_urls() {
@@ -271,6 +271,12 @@ fn go_target_every_default_profile_type_arrives_with_exact_labels_from_the_five_
                         ]
                     );
                     assert_eq!(profile.period, 524_288);
+                    // Acceptance 4: the delta covers one interval (3 s), within 10%.
+                    let covered = profile.duration_nanos as f64 / 1e9;
+                    assert!(
+                        (2.7..=3.3).contains(&covered),
+                        "memory delta duration {covered} s, expected 3 s ± 10%"
+                    );
                 }
                 "goroutine" => assert_eq!(sample_types(&profile), ["goroutine/count"]),
                 _ => assert_eq!(
