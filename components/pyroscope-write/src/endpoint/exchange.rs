@@ -7,10 +7,9 @@
 //!   body. A longer body is cut there and the response dropped, which discards the connection.
 //! - The worker wraps the whole exchange in the attempt timeout; the exchange has none.
 
-use std::error::Error as _;
-
 use bytes::{Bytes, BytesMut};
 use ferroalloy_component::BoxFuture;
+use ferroalloy_http_client::error::error_chain;
 use ferroalloy_http_client::{HttpClient, RequestError};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode, Url};
@@ -130,27 +129,10 @@ impl Exchange for HttpExchange {
 
 fn map_request_error(err: RequestError) -> ExchangeError {
     match err {
-        RequestError::Transport(e) => ExchangeError::Transport(transport_text(e)),
+        RequestError::Transport(e) => ExchangeError::Transport(error_chain(&e.without_url())),
         RequestError::InvalidHeaderValue(_) => ExchangeError::Build(err.to_string()),
         RequestError::ReadSecretFile { .. } | RequestError::OAuth2(_) => {
             ExchangeError::Credentials(err.to_string())
         }
     }
-}
-
-/// The cause of a reqwest error without its URL, with its source chain (`error sending
-/// request: client error (Connect): tcp connect error: Connection refused`).
-fn transport_text(err: reqwest::Error) -> String {
-    let err = err.without_url();
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
