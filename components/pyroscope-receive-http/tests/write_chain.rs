@@ -4,29 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "../../../crates/test-util/include/write_chain.rs"]
+mod write_chain;
 
 use common::*;
 use ferroalloy_pyroscope::labels::parse_query;
-use ferroalloy_pyroscope::{Appendable as _, Labels, RawSample, ReceiverRef};
-use ferroalloy_pyroscope_write::{EndpointConfig, PyroscopeWrite, PyroscopeWriteArguments};
-use ferroalloy_test_util::{ComponentHarness, FakePyroscope, Route};
-use ferroalloy_value::decode::ArgValue as _;
-
-type Writer = ComponentHarness<PyroscopeWrite>;
-
-async fn writer_to(url: &str) -> (Writer, ReceiverRef) {
-    let args = PyroscopeWriteArguments {
-        endpoints: vec![EndpointConfig::new(url)],
-        ..PyroscopeWriteArguments::default()
-    };
-    let mut writer = Writer::build(args)
-        .await
-        .unwrap_or_else(|f| panic!("{}", f.error));
-    writer.start();
-    let exports = writer.latest_export().expect("exports published at build");
-    let receiver = ReceiverRef::from_value(exports.get("receiver").unwrap()).unwrap();
-    (writer, receiver)
-}
+use ferroalloy_pyroscope::{Appendable as _, Labels, RawSample};
+use ferroalloy_test_util::{FakePyroscope, Route};
+use write_chain::writer_to;
 
 /// Acceptance 2 through pyroscope.write: the fake server sees `POST /ingest`, the rendered
 /// `name`, the other parameters unchanged, no `Content-Encoding`, the same body.

@@ -5,12 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "../../../crates/test-util/include/write_chain.rs"]
+mod write_chain;
 
 use common::*;
-use ferroalloy_pyroscope::{AppendError, ReceiverRef};
-use ferroalloy_pyroscope_write::{EndpointConfig, PyroscopeWrite, PyroscopeWriteArguments};
-use ferroalloy_test_util::{ComponentHarness, FakePyroscope};
-use ferroalloy_value::decode::ArgValue as _;
+use ferroalloy_pyroscope::AppendError;
+use ferroalloy_test_util::FakePyroscope;
+use write_chain::writer_to;
 
 /// §4.3: what a receiver gets for a goroutine and a memory job (before the writer filters).
 #[tokio::test]
@@ -170,20 +171,6 @@ async fn identical_targets_are_one_set_of_jobs() {
             format!("http://{address}/debug/pprof/mutex"),
         ]
     );
-}
-
-async fn writer_to(url: &str) -> (ComponentHarness<PyroscopeWrite>, ReceiverRef) {
-    let arguments = PyroscopeWriteArguments {
-        endpoints: vec![EndpointConfig::new(url)],
-        ..PyroscopeWriteArguments::default()
-    };
-    let mut writer = ComponentHarness::<PyroscopeWrite>::build(arguments)
-        .await
-        .unwrap_or_else(|f| panic!("{}", f.error));
-    writer.start();
-    let exports = writer.latest_export().expect("exports published at build");
-    let receiver = ReceiverRef::from_value(exports.get("receiver").unwrap()).unwrap();
-    (writer, receiver)
 }
 
 /// §4.3 through a real `pyroscope.write` to the fake Pyroscope server: the label sets a server

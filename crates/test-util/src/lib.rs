@@ -8,6 +8,11 @@
 //! - [`wait`]: bounded waiting for a condition, for tests that observe real I/O.
 //! - [`pyroscope_server`]: a fake Pyroscope server on 127.0.0.1 (Connect push and `/ingest`) that
 //!   records and decodes every request and answers from per-route scripts; TLS fixtures.
+//! - [`receiver`]: a recording profiles receiver to put in a producer's `forward_to`, and the
+//!   `receiver` export of a consumer under the harness.
+//! - `include/write_chain.rs` (not a module of this crate): a started `pyroscope.write` for
+//!   producers' tests, included with `#[path]` because this crate cannot depend on
+//!   `pyroscope-write` (whose own tests depend on this crate).
 //!
 //! Design decision: everything here is real (real files, real tasks, real registries) and every
 //! wait is bounded by a caller-given timeout, so a broken component fails a test instead of
@@ -15,6 +20,7 @@
 
 pub mod args;
 pub mod harness;
+pub mod receiver;
 pub mod wait;
 
 pub use args::{decode_args, decode_args_with_scope};

@@ -1,4 +1,4 @@
-//! Helpers shared by the component tests: a recording receiver, building and starting the
+//! Helpers shared by the component tests: the recording receiver of `ferroalloy-test-util`, building and starting the
 //! component on 127.0.0.1 with an ephemeral port, HTTP clients, and raw TCP requests.
 
 #![allow(
@@ -10,17 +10,17 @@
 )]
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ferroalloy_pyroscope::push_v1::{PushRequest, RawProfileSeries, RawSample as WireSample};
 use ferroalloy_pyroscope::types_v1::LabelPair;
-use ferroalloy_pyroscope::{
-    AppendError, Appendable, Appender, IncomingProfile, Labels, ProfilesReceiver, RawSample,
-    ReceiverRef,
-};
+use ferroalloy_pyroscope::{Labels, ReceiverRef};
 use ferroalloy_pyroscope_receive_http::{ReceiveHttp, ReceiveHttpArguments};
 use ferroalloy_test_util::ComponentHarness;
+// Not every test binary that includes this module records.
+#[allow(unused_imports)]
+pub use ferroalloy_test_util::receiver::Recorder;
 use prost::Message as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -30,73 +30,6 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 /// The harness type of these tests.
 pub type Harness = ComponentHarness<ReceiveHttp>;
-
-/// A receiver that records every call and answers with a scripted error, if any.
-#[derive(Default)]
-pub struct Recorder {
-    appends: Mutex<Vec<(Labels, Vec<RawSample>)>>,
-    ingests: Mutex<Vec<IncomingProfile>>,
-    fail: Mutex<Option<AppendError>>,
-}
-
-impl Recorder {
-    /// A new recorder.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
-
-    /// Its `forward_to` entry (a new capsule each call).
-    pub fn receiver(self: &Arc<Self>) -> ReceiverRef {
-        ProfilesReceiver::capsule(Arc::new(Handle(self.clone())))
-    }
-
-    /// Answer every later call with `error`.
-    pub fn fail_with(&self, error: Option<AppendError>) {
-        *self.fail.lock().unwrap() = error;
-    }
-
-    /// Every `append` call so far.
-    pub fn appends(&self) -> Vec<(Labels, Vec<RawSample>)> {
-        self.appends.lock().unwrap().clone()
-    }
-
-    /// Every `append_ingest` call so far.
-    pub fn ingests(&self) -> Vec<IncomingProfile> {
-        self.ingests.lock().unwrap().clone()
-    }
-
-    /// Number of calls of either kind.
-    pub fn calls(&self) -> usize {
-        self.appends.lock().unwrap().len() + self.ingests.lock().unwrap().len()
-    }
-}
-
-#[async_trait::async_trait]
-impl Appender for Recorder {
-    async fn append(&self, labels: Labels, samples: Vec<RawSample>) -> Result<(), AppendError> {
-        self.appends.lock().unwrap().push((labels, samples));
-        match self.fail.lock().unwrap().clone() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
-    }
-
-    async fn append_ingest(&self, profile: IncomingProfile) -> Result<(), AppendError> {
-        self.ingests.lock().unwrap().push(profile);
-        match self.fail.lock().unwrap().clone() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
-    }
-}
-
-struct Handle(Arc<Recorder>);
-
-impl Appendable for Handle {
-    fn appender(&self) -> Arc<dyn Appender> {
-        self.0.clone()
-    }
-}
 
 /// Arguments listening on 127.0.0.1 with an ephemeral port.
 pub fn args(forward_to: Vec<ReceiverRef>) -> ReceiveHttpArguments {

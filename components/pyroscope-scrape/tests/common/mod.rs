@@ -1,7 +1,7 @@
 //! Helpers shared by the component tests: a fake pprof target served in-process on 127.0.0.1
 //! (per-path scripted replies, request capture, streaming and never-answering replies, stop and
-//! restart on the same port), synthetic pprof profiles built with the prost types, a recording
-//! receiver, and argument and debug-info helpers.
+//! restart on the same port), synthetic pprof profiles built with the prost types, the recording
+//! receiver of `ferroalloy-test-util`, and argument and debug-info helpers.
 
 #![allow(
     dead_code,
@@ -22,16 +22,16 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use ferroalloy_component::EncodedBody;
+use ferroalloy_pyroscope::ReceiverRef;
 use ferroalloy_pyroscope::pprof::{
     Function, Line, Location, Profile, Sample, ValueType, decode_profile, encode_gzip,
-};
-use ferroalloy_pyroscope::{
-    AppendError, Appendable, Appender, IncomingProfile, Labels, ProfilesReceiver, RawSample,
-    ReceiverRef,
 };
 use ferroalloy_pyroscope_scrape::PyroscopeScrape;
 use ferroalloy_pyroscope_scrape::config::ScrapeArguments;
 use ferroalloy_test_util::ComponentHarness;
+// Not every test binary that includes this module records.
+#[allow(unused_imports)]
+pub use ferroalloy_test_util::receiver::Recorder;
 use ferroalloy_value::Value;
 use ferroalloy_value::duration::Duration as GoDuration;
 use hyper::body::{Body, Frame};
@@ -511,74 +511,6 @@ pub fn leaf_values(profile: &Profile) -> Vec<(String, Vec<i64>)> {
             (name.to_owned(), s.value.clone())
         })
         .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// receivers
-
-/// A receiver that records every `append` and answers with a scripted error, if any.
-#[derive(Default)]
-pub struct Recorder {
-    appends: Mutex<Vec<(Labels, Vec<RawSample>)>>,
-    fail: Mutex<Option<AppendError>>,
-}
-
-impl Recorder {
-    /// A new recorder.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
-
-    /// Its `forward_to` entry (a new capsule each call).
-    pub fn receiver(self: &Arc<Self>) -> ReceiverRef {
-        ProfilesReceiver::capsule(Arc::new(RecorderHandle(Arc::clone(self))))
-    }
-
-    /// Answer every later call with `error`.
-    pub fn fail_with(&self, error: Option<AppendError>) {
-        *self.fail.lock().unwrap() = error;
-    }
-
-    /// Every append so far.
-    pub fn appends(&self) -> Vec<(Labels, Vec<RawSample>)> {
-        self.appends.lock().unwrap().clone()
-    }
-
-    /// The appends whose `__name__` is `name`.
-    pub fn named(&self, name: &str) -> Vec<(Labels, Vec<RawSample>)> {
-        self.appends()
-            .into_iter()
-            .filter(|(labels, _)| labels.get("__name__") == Some(name))
-            .collect()
-    }
-
-    /// Wait until at least `n` appends named `name` arrived.
-    pub async fn wait_named(&self, name: &str, n: usize, timeout: Duration) -> bool {
-        ferroalloy_test_util::eventually(timeout, || self.named(name).len() >= n).await
-    }
-}
-
-#[async_trait::async_trait]
-impl Appender for Recorder {
-    async fn append(&self, labels: Labels, samples: Vec<RawSample>) -> Result<(), AppendError> {
-        self.appends.lock().unwrap().push((labels, samples));
-        match self.fail.lock().unwrap().clone() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
-    }
-
-    async fn append_ingest(&self, _: IncomingProfile) -> Result<(), AppendError> {
-        Err(AppendError::Other("not used by pyroscope.scrape".into()))
-    }
-}
-
-struct RecorderHandle(Arc<Recorder>);
-
-impl Appendable for RecorderHandle {
-    fn appender(&self) -> Arc<dyn Appender> {
-        Arc::clone(&self.0) as Arc<dyn Appender>
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
