@@ -3,8 +3,8 @@
 //! pipeline (`pyroscope.receive_http` → `pyroscope.write` → several servers).
 //!
 //! Design decisions:
-//! - the fake servers ([`FakePyroscope`]) run on a multi-thread tokio runtime owned by the
-//!   test ([`Fakes`]); the test itself stays synchronous, like the other e2e tests, and drives
+//! - the fake servers ([`FakePyroscope`]) run on tokio runtimes of their own
+//!   ([`BlockingFakePyroscope`], [`Fakes`]); the test itself stays synchronous, like the other e2e tests, and drives
 //!   the binary over HTTP with the helpers of `ferroalloy-tests`;
 //! - every wait is bounded ([`WAIT`]); nothing asserts how fast something happens;
 //! - "no re-evaluation of the dependants" is read from the runtime's own metrics: an evaluation
@@ -26,6 +26,7 @@ use ferroalloy_pyroscope::generated::perftools::profiles::{Profile, Sample, Valu
 use ferroalloy_pyroscope::pprof::encode_gzip;
 use ferroalloy_pyroscope::push_v1::{PushRequest, RawProfileSeries, RawSample};
 use ferroalloy_pyroscope::types_v1::LabelPair;
+use ferroalloy_test_util::BlockingFakePyroscope;
 use ferroalloy_test_util::pyroscope_server::{
     FakePyroscope, ReceivedRequest, Route, ScriptedResponse,
 };
@@ -52,27 +53,18 @@ fn write(path: &Path, text: &str) {
 // ---------------------------------------------------------------------------------------------
 // fixtures
 
-/// Fake Pyroscope servers on 127.0.0.1, served by a runtime owned by the test. The servers stop
-/// first (field order), then the runtime.
+/// Fake Pyroscope servers on 127.0.0.1, each served by a runtime of its own and stopped when
+/// dropped.
 struct Fakes {
-    servers: Vec<FakePyroscope>,
-    rt: tokio::runtime::Runtime,
+    servers: Vec<BlockingFakePyroscope>,
 }
 
 impl Fakes {
     fn start(n: usize) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime for the fake servers");
         let servers = (0..n)
-            .map(|_| {
-                rt.block_on(FakePyroscope::start())
-                    .expect("start a fake Pyroscope server")
-            })
+            .map(|_| BlockingFakePyroscope::start().expect("start a fake Pyroscope server"))
             .collect();
-        Fakes { servers, rt }
+        Fakes { servers }
     }
 
     /// `http://127.0.0.1:<port>` of server `i`.
@@ -81,13 +73,13 @@ impl Fakes {
     }
 
     fn server(&self, i: usize) -> &FakePyroscope {
-        &self.servers[i]
+        self.servers[i].server()
     }
 
     /// Wait until server `i` has received at least `n` requests to `route`; all of them.
     fn wait_for(&self, i: usize, route: Route, n: usize) -> Vec<ReceivedRequest> {
-        self.rt
-            .block_on(self.servers[i].wait_for(route, n, WAIT))
+        self.servers[i]
+            .wait_for(route, n, WAIT)
             .unwrap_or_else(|err| panic!("server {i}: {err:?}"))
     }
 }

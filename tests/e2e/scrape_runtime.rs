@@ -10,6 +10,7 @@
 use std::fs;
 use std::path::Path;
 
+use ferroalloy_test_util::BlockingFakePyroscope;
 use ferroalloy_test_util::pyroscope_server::FakePyroscope;
 use ferroalloy_tests::{RunningFerroalloy, run_in, start_run};
 use serde_json::{Value, json};
@@ -20,26 +21,6 @@ fn temp() -> tempfile::TempDir {
 
 fn write(path: &Path, text: &str) {
     fs::write(path, text).expect("write file");
-}
-
-/// A fake Pyroscope server on 127.0.0.1 with the runtime that serves it (dropped after it).
-struct Fake {
-    server: FakePyroscope,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl Fake {
-    fn start() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime for the fake server");
-        let server = rt
-            .block_on(FakePyroscope::start())
-            .expect("start a fake Pyroscope server");
-        Fake { server, _rt: rt }
-    }
 }
 
 /// The configuration of item 1: `local.file "k"`, `pyroscope.write "w"` and `pyroscope.scrape
@@ -67,12 +48,12 @@ fn by_id<'a>(list: &'a [Value], id: &str) -> &'a Value {
 
 #[test]
 fn item_1_a_scrape_wired_to_a_writer_is_listed_with_its_edges() {
-    let fake = Fake::start();
+    let fake = BlockingFakePyroscope::start().expect("start a fake Pyroscope server");
     let dir = temp();
     write(&dir.path().join("k"), "content");
     write(
         &dir.path().join("main.alloy"),
-        &item_1_config(dir.path(), &fake.server),
+        &item_1_config(dir.path(), fake.server()),
     );
     let run = start_run(dir.path(), &["--config.watch=false", "main.alloy"]);
     run.wait_ready();
@@ -154,11 +135,11 @@ fn item_3_a_failed_initial_load_shows_every_missing_attribute_and_exits_1() {
 
 #[test]
 fn item_7_a_reload_adding_a_scrape_with_an_unknown_receiver_is_rejected() {
-    let fake = Fake::start();
+    let fake = BlockingFakePyroscope::start().expect("start a fake Pyroscope server");
     let dir = temp();
     write(&dir.path().join("k"), "content");
     let config = dir.path().join("main.alloy");
-    let good = item_1_config(dir.path(), &fake.server);
+    let good = item_1_config(dir.path(), fake.server());
     write(&config, &good);
     let run = start_run(dir.path(), &["--config.watch=false", "main.alloy"]);
     run.wait_ready();

@@ -22,50 +22,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use ferroalloy_test_util::pyroscope_server::{Gate, Outcome, ReceivedRequest};
-use ferroalloy_test_util::{FakePyroscope, Route, ScriptedResponse};
+use ferroalloy_test_util::{BlockingFakePyroscope, Route, ScriptedResponse};
 use ferroalloy_tests::{RunningFerroalloy, free_port, start_run, try_http_request_with_body};
 
 /// The fake Pyroscope server on a runtime of its own; stopped when dropped.
-struct Fake {
-    server: Option<FakePyroscope>,
-    runtime: tokio::runtime::Runtime,
+fn start_fake() -> BlockingFakePyroscope {
+    BlockingFakePyroscope::start().expect("start the fake Pyroscope server")
 }
 
-impl Fake {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime for the fake server");
-        let server = runtime
-            .block_on(FakePyroscope::start())
-            .expect("start the fake Pyroscope server");
-        Self {
-            server: Some(server),
-            runtime,
-        }
-    }
-
-    fn server(&self) -> &FakePyroscope {
-        self.server.as_ref().expect("running")
-    }
-
-    /// Wait (up to 30 s) until `n` ingest requests have arrived.
-    fn wait_for_ingests(&self, n: usize) -> Vec<ReceivedRequest> {
-        let server = self.server();
-        self.runtime
-            .block_on(server.wait_for(Route::Ingest, n, Duration::from_secs(30)))
-            .unwrap_or_else(|err| panic!("{err}"))
-    }
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            self.runtime.block_on(server.shutdown());
-        }
-    }
+/// Wait (up to 30 s) until `n` ingest requests have reached `fake`.
+fn wait_for_ingests(fake: &BlockingFakePyroscope, n: usize) -> Vec<ReceivedRequest> {
+    fake.wait_for(Route::Ingest, n, Duration::from_secs(30))
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn temp() -> tempfile::TempDir {
@@ -139,7 +107,7 @@ fn bodies(n: usize) -> Vec<String> {
 /// successful reload, because the removed receiver is stopped before the new one binds.
 #[test]
 fn renaming_a_receiver_on_the_same_port_succeeds_in_one_reload() {
-    let fake = Fake::start();
+    let fake = start_fake();
     fake.server()
         .set_fallback(Route::Ingest, Some(ScriptedResponse::status(200)));
     let dir = temp();
@@ -148,7 +116,7 @@ fn renaming_a_receiver_on_the_same_port_succeeds_in_one_reload() {
     let mut run = start_run(dir.path(), &["main.alloy"]);
     run.wait_ready();
     send_all(port, &bodies(1));
-    fake.wait_for_ingests(1);
+    wait_for_ingests(&fake, 1);
 
     write_config(dir.path(), &config(&fake.server().url(), "30s", "b", port));
     let reload = run.post("/-/reload");
@@ -183,7 +151,7 @@ fn renaming_a_receiver_on_the_same_port_succeeds_in_one_reload() {
 
     // The new receiver serves the same port and still feeds the writer.
     send_all(port, &["after-rename".to_owned()]);
-    let received = fake.wait_for_ingests(2);
+    let received = wait_for_ingests(&fake, 2);
     assert_eq!(received[1].body.as_ref(), b"after-rename");
 
     run.signal("TERM");
@@ -200,7 +168,7 @@ fn renaming_a_receiver_on_the_same_port_succeeds_in_one_reload() {
 /// everything it had queued, and the process exits 0 long before the deadline.
 #[test]
 fn sigterm_stops_the_receiver_first_and_the_writer_drains_its_queue() {
-    let fake = Fake::start();
+    let fake = start_fake();
     let gate = Gate::new();
     let sent = bodies(5);
     fake.server().script_ingest((0..sent.len()).map(|_| {
@@ -219,7 +187,7 @@ fn sigterm_stops_the_receiver_first_and_the_writer_drains_its_queue() {
 
     send_all(port, &sent);
     // One worker: the first request is held at the server, the other four wait in the queue.
-    fake.wait_for_ingests(1);
+    wait_for_ingests(&fake, 1);
     assert_eq!(
         metric(&run, "pyroscope_write_enqueued_profiles_total", &[W]),
         Some(5.0)
@@ -280,7 +248,7 @@ fn sigterm_stops_the_receiver_first_and_the_writer_drains_its_queue() {
 /// process still exits 0.
 #[test]
 fn what_the_drain_cannot_deliver_is_dropped_with_reason_shutdown() {
-    let fake = Fake::start();
+    let fake = start_fake();
     fake.server()
         .set_fallback(Route::Ingest, Some(ScriptedResponse::never_answer()));
     let dir = temp();
@@ -293,7 +261,7 @@ fn what_the_drain_cannot_deliver_is_dropped_with_reason_shutdown() {
     run.wait_ready();
 
     send_all(port, &bodies(3));
-    fake.wait_for_ingests(1);
+    wait_for_ingests(&fake, 1);
     assert_eq!(
         metric(&run, "pyroscope_write_enqueued_profiles_total", &[W]),
         Some(3.0)
@@ -330,7 +298,7 @@ fn what_the_drain_cannot_deliver_is_dropped_with_reason_shutdown() {
 /// the process exits 0.
 #[test]
 fn a_writer_still_draining_at_the_shutdown_deadline_is_aborted() {
-    let fake = Fake::start();
+    let fake = start_fake();
     fake.server()
         .set_fallback(Route::Ingest, Some(ScriptedResponse::never_answer()));
     let dir = temp();
@@ -342,7 +310,7 @@ fn a_writer_still_draining_at_the_shutdown_deadline_is_aborted() {
     );
     run.wait_ready();
     send_all(port, &bodies(2));
-    fake.wait_for_ingests(1);
+    wait_for_ingests(&fake, 1);
 
     run.signal("TERM");
     assert_eq!(
@@ -371,7 +339,7 @@ fn a_writer_still_draining_at_the_shutdown_deadline_is_aborted() {
 /// once (bounded here far below the drain and the deadline).
 #[test]
 fn a_second_sigterm_during_the_drain_exits_1() {
-    let fake = Fake::start();
+    let fake = start_fake();
     fake.server()
         .set_fallback(Route::Ingest, Some(ScriptedResponse::never_answer()));
     let dir = temp();
@@ -383,7 +351,7 @@ fn a_second_sigterm_during_the_drain_exits_1() {
     );
     run.wait_ready();
     send_all(port, &bodies(2));
-    fake.wait_for_ingests(1);
+    wait_for_ingests(&fake, 1);
 
     run.signal("TERM");
     // The receiver has stopped: the runtime is now waiting for the writer's drain.

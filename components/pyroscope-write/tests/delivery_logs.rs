@@ -5,46 +5,17 @@
 
 mod wire_support;
 
-use std::sync::Arc;
-
 use ferroalloy_pyroscope_write::endpoint::DrainReason;
+use ferroalloy_test_util::CapturedLogs;
 use ferroalloy_test_util::pyroscope_server::{FakePyroscope, Route, ScriptedResponse};
 use tokio::time::Instant;
 use wire_support::*;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn logs_name_the_redacted_endpoint_and_no_secret() {
     // The only test of this binary, so the subscriber can be the global one: a thread-scoped
     // subscriber shares tracing's per-callsite interest cache with every other test thread.
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
+    let captured = CapturedLogs::install_global(tracing::Level::TRACE).expect("first subscriber");
     let server = FakePyroscope::start().await.unwrap();
     server.script_push([
         ScriptedResponse::status(503).body("down"),
@@ -64,7 +35,7 @@ async fn logs_name_the_redacted_endpoint_and_no_secret() {
     assert!(auth.starts_with("Basic "), "{auth}");
     ep.drain(Instant::now(), DrainReason::Shutdown).await;
     server.shutdown().await;
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let logs = captured.text();
     assert!(logs.contains("attempt failed"), "{logs}");
     assert!(logs.contains("request failed"), "{logs}");
     assert!(logs.contains(&format!("http://u:xxxxx@{addr}")), "{logs}");
