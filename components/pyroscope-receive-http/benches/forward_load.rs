@@ -78,8 +78,50 @@ use common::{SinkProcess, median, process_cpu, rss, say, sink_served};
 const CLIENTS: usize = 64;
 /// Requests per client per measured round.
 const PER_CLIENT: usize = 64;
-/// Every `NODE_EVERY`-th client is a Node-like `/ingest` client; the others push.
+/// In the default mix, every `NODE_EVERY`-th client is a Node-like `/ingest` client; the
+/// others push.
 const NODE_EVERY: usize = 4;
+
+/// Which clients send what: the default mix, or one kind only (a bench argument `push` or
+/// `ingest`, to split the cost of the two routes).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mix {
+    Mixed,
+    Push,
+    Ingest,
+}
+
+impl Mix {
+    fn parse(word: &str) -> Option<Self> {
+        match word {
+            "mixed" => Some(Self::Mixed),
+            "push" => Some(Self::Push),
+            "ingest" => Some(Self::Ingest),
+            _ => None,
+        }
+    }
+
+    const fn word(self) -> &'static str {
+        match self {
+            Self::Mixed => "mixed",
+            Self::Push => "push",
+            Self::Ingest => "ingest",
+        }
+    }
+
+    /// Whether client `c` is a Node-like `/ingest` client.
+    const fn node(self, c: usize) -> bool {
+        match self {
+            Self::Mixed => c % NODE_EVERY == NODE_EVERY - 1,
+            Self::Push => false,
+            Self::Ingest => true,
+        }
+    }
+
+    fn nodes(self) -> usize {
+        (0..CLIENTS).filter(|&c| self.node(c)).count()
+    }
+}
 /// Interleaved rounds.
 const ROUNDS: usize = 7;
 /// The environment variable that turns the bench binary into the client process.
@@ -166,7 +208,8 @@ fn mean(values: &[Bytes]) -> usize {
 /// Call in `main` (after the sink check): when this process is the client child, serve round
 /// commands from stdin until it closes, then exit.
 ///
-/// Protocol: the parent writes `round <base url> <requests per client> <first body index>`;
+/// Protocol: the parent writes `round <base url> <requests per client> <first body index>
+/// <mix>`;
 /// the child answers `done <wall µs> <push 200s> <ingest 200s> <failures> <p50 ns> <p99 ns>
 /// <max ns>`. It announces `ready` once its bodies are built.
 fn clients_main_if_child() {
@@ -185,14 +228,15 @@ fn clients_main_if_child() {
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let words: Vec<&str> = line.split_whitespace().collect();
-        let [_, base, per_client, first] = words.as_slice() else {
+        let [_, base, per_client, first, mix] = words.as_slice() else {
             break;
         };
+        let mix = Mix::parse(mix).expect("a client mix");
         let per_client: usize = per_client.parse().expect("requests per client");
         let first: usize = first.parse().expect("first body index");
         let base = (*base).to_owned();
         let answer = rt.block_on(client_round(
-            &clients, &requests, &paths, &base, per_client, first,
+            &clients, &requests, &paths, &base, per_client, first, mix,
         ));
         say(answer);
     }
@@ -207,6 +251,7 @@ async fn client_round(
     base: &str,
     per_client: usize,
     first: usize,
+    mix: Mix,
 ) -> String {
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -214,7 +259,7 @@ async fn client_round(
         let client = client.clone();
         let requests = Arc::clone(requests);
         let paths = Arc::clone(paths);
-        let node = c % NODE_EVERY == NODE_EVERY - 1;
+        let node = mix.node(c);
         let url = if node {
             format!("{base}{}", paths[c])
         } else {
@@ -332,9 +377,10 @@ impl ClientProcess {
     }
 
     /// Run one round against `base` and wait for its report.
-    fn round(&mut self, base: &str, per_client: usize, first: usize) -> ClientRound {
+    fn round(&mut self, base: &str, per_client: usize, first: usize, mix: Mix) -> ClientRound {
         let stdin = self.stdin.as_mut().expect("client stdin open");
-        writeln!(stdin, "round {base} {per_client} {first}").expect("command the clients");
+        writeln!(stdin, "round {base} {per_client} {first} {}", mix.word())
+            .expect("command the clients");
         stdin.flush().expect("flush the command");
         let mut line = String::new();
         self.stdout
@@ -472,6 +518,7 @@ struct Bench {
     clients: ClientProcess,
     chain: Chain,
     next: usize,
+    mix: Mix,
 }
 
 impl Bench {
@@ -491,7 +538,7 @@ impl Bench {
             process_cpu(&client_pid),
         ];
         let started = Instant::now();
-        let report = self.clients.round(&base, per_client, self.next);
+        let report = self.clients.round(&base, per_client, self.next, self.mix);
         self.next += CLIENTS * per_client;
         let mut backlog_bytes = 0;
         if mode == Mode::Forward {
@@ -580,6 +627,23 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / f64::from(1u32 << 20)
 }
 
+/// Mean CPU time of one `gunzip_limited` of a push body (what receive_http does first with
+/// every gzip Push), measured on this thread over a few passes.
+fn gunzip_cost(push: &[Bytes]) -> Duration {
+    const PASSES: u32 = 20;
+    let started = common::thread_cpu();
+    let mut out = 0usize;
+    for _ in 0..PASSES {
+        for body in push {
+            out += gunzip_limited(body, UNZIP_LIMIT)
+                .expect("a push body gunzips")
+                .len();
+        }
+    }
+    assert!(out > 0, "the bodies decompress to something");
+    (common::thread_cpu() - started) / (PASSES * push.len().max(1) as u32)
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -589,6 +653,12 @@ fn loadavg() -> String {
 fn main() {
     common::sink_main_if_child();
     clients_main_if_child();
+    // `cargo bench` passes `--bench`; an argument `push` or `ingest` selects one kind of client.
+    let mix = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .find_map(|a| Mix::parse(&a))
+        .unwrap_or(Mix::Mixed);
     let (rss_start, _) = rss();
     let sinks = SinkProcess::start();
     let clients = ClientProcess::start();
@@ -602,19 +672,22 @@ fn main() {
         .iter()
         .map(|gz| Bytes::from(gunzip_limited(gz, UNZIP_LIMIT).expect("a payload gunzips")))
         .collect();
+    let gunzip = gunzip_cost(&sdk.push);
     say(format!(
         "receive_http -> write load test: {CLIENTS} clients ({} push like pyroscope-io 1.4.0, {} \
          /ingest like @pyroscope/nodejs 0.6.4), {PER_CLIENT} requests each per round, {ROUNDS} \
          interleaved rounds; push bodies {}..{} bytes (mean {}; raw_profile plain pprof mean {}), \
-         ingest bodies mean {} bytes; writer capacity_bytes {} MiB; sink process {}, client \
+         ingest bodies mean {} bytes; one gunzip of a push body {:.1} us of CPU; writer \
+         capacity_bytes {} MiB; sink process {}, client \
          process {}; load average {}",
-        CLIENTS - CLIENTS / NODE_EVERY,
-        CLIENTS / NODE_EVERY,
+        CLIENTS - mix.nodes(),
+        mix.nodes(),
         sdk.push.iter().map(Bytes::len).min().unwrap_or(0),
         sdk.push.iter().map(Bytes::len).max().unwrap_or(0),
         mean(&sdk.push),
         mean(&plain),
         mean(&sdk.ingest),
+        gunzip.as_secs_f64() * 1e6,
         QUEUE_BYTES >> 20,
         sinks.pid(),
         clients.pid(),
@@ -626,6 +699,7 @@ fn main() {
         clients,
         chain,
         next: 0,
+        mix,
     };
     // Warm both paths: connections open, allocator settled.
     bench.round(Mode::Forward, PER_CLIENT / 4);
@@ -674,13 +748,13 @@ fn main() {
         mib(rss_after),
         mib(rss_peak),
     ));
-    overload(&rt, &sinks, &mut clients);
+    overload(&rt, &sinks, &mut clients, mix);
     say(format!("load average at the end: {}", loadavg()));
 }
 
 /// The same closed loop against a writer with the default 64 MiB queue: how much of a round
 /// the queue sheds (every drop counted by reason; what was sent must have arrived).
-fn overload(rt: &Runtime, sinks: &SinkProcess, clients: &mut ClientProcess) {
+fn overload(rt: &Runtime, sinks: &SinkProcess, clients: &mut ClientProcess, mix: Mix) {
     let sink = &sinks.sinks[0];
     let chain = rt.block_on(Chain::start(sink, None));
     let base = format!("http://{}", chain.addr);
@@ -688,7 +762,7 @@ fn overload(rt: &Runtime, sinks: &SinkProcess, clients: &mut ClientProcess) {
     for r in 0..3 {
         let served0 = sink_served(sink);
         let (sent0, dropped0) = chain.delivered();
-        let report = clients.round(&base, PER_CLIENT, r * CLIENTS * PER_CLIENT);
+        let report = clients.round(&base, PER_CLIENT, r * CLIENTS * PER_CLIENT, mix);
         let profiles = report.push + report.ingest;
         assert_eq!(report.failed, 0, "overload: requests failed");
         let started = Instant::now();

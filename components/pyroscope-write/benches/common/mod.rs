@@ -651,6 +651,17 @@ pub fn process_cpu(pid: &str) -> Duration {
     Duration::from_millis((utime + stime) * 1000 / USER_HZ)
 }
 
+/// Time the calling thread has spent on a CPU (`/proc/thread-self/schedstat`, nanoseconds).
+pub fn thread_cpu() -> Duration {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").expect("read schedstat");
+    let ns = text
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("time on CPU");
+    Duration::from_nanos(ns)
+}
+
 /// `VmRSS` and `VmHWM` of this process, in bytes.
 pub fn rss() -> (u64, u64) {
     let text = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
