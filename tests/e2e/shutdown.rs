@@ -103,6 +103,46 @@ fn bodies(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("profile-{i}")).collect()
 }
 
+/// `ferroalloy run` whose writer is stuck: the fake server never answers, `profiles` bodies were
+/// accepted by the receiver and the first has reached the server (one request in flight, the
+/// rest queued). Dropped in field order: the process is killed first.
+struct Stalled {
+    run: RunningFerroalloy,
+    /// The receiver's port.
+    port: u16,
+    _dir: tempfile::TempDir,
+    fake: BlockingFakePyroscope,
+}
+
+/// [`Stalled`] with the writer's `drain_timeout` and `--feature.component-shutdown-deadline`.
+fn stalled_writer(drain_timeout: &str, deadline: &str, profiles: usize) -> Stalled {
+    let fake = start_fake();
+    fake.server()
+        .set_fallback(Route::Ingest, Some(ScriptedResponse::never_answer()));
+    let dir = temp();
+    let port = free_port();
+    write_config(
+        dir.path(),
+        &config(&fake.server().url(), drain_timeout, "r", port),
+    );
+    let run = start_run(
+        dir.path(),
+        &[
+            &format!("--feature.component-shutdown-deadline={deadline}"),
+            "main.alloy",
+        ],
+    );
+    run.wait_ready();
+    send_all(port, &bodies(profiles));
+    wait_for_ingests(&fake, 1);
+    Stalled {
+        run,
+        port,
+        _dir: dir,
+        fake,
+    }
+}
+
 /// Item 14: renaming `pyroscope.receive_http "a"` to `"b"` on the same port takes one
 /// successful reload, because the removed receiver is stopped before the new one binds.
 #[test]
@@ -248,20 +288,13 @@ fn sigterm_stops_the_receiver_first_and_the_writer_drains_its_queue() {
 /// process still exits 0.
 #[test]
 fn what_the_drain_cannot_deliver_is_dropped_with_reason_shutdown() {
-    let fake = start_fake();
-    fake.server()
-        .set_fallback(Route::Ingest, Some(ScriptedResponse::never_answer()));
-    let dir = temp();
-    let port = free_port();
-    write_config(dir.path(), &config(&fake.server().url(), "1s", "r", port));
-    let mut run = start_run(
-        dir.path(),
-        &["--feature.component-shutdown-deadline=1m", "main.alloy"],
-    );
-    run.wait_ready();
-
-    send_all(port, &bodies(3));
-    wait_for_ingests(&fake, 1);
+    // Bound in this order so that they drop in reverse: the process is killed first.
+    let Stalled {
+        fake,
+        _dir,
+        port: _port,
+        mut run,
+    } = stalled_writer("1s", "1m", 3);
     assert_eq!(
         metric(&run, "pyroscope_write_enqueued_profiles_total", &[W]),
         Some(3.0)
@@ -298,19 +331,13 @@ fn what_the_drain_cannot_deliver_is_dropped_with_reason_shutdown() {
 /// the process exits 0.
 #[test]
 fn a_writer_still_draining_at_the_shutdown_deadline_is_aborted() {
-    let fake = start_fake();
-    fake.server()
-        .set_fallback(Route::Ingest, Some(ScriptedResponse::never_answer()));
-    let dir = temp();
-    let port = free_port();
-    write_config(dir.path(), &config(&fake.server().url(), "10m", "r", port));
-    let mut run = start_run(
-        dir.path(),
-        &["--feature.component-shutdown-deadline=1s", "main.alloy"],
-    );
-    run.wait_ready();
-    send_all(port, &bodies(2));
-    wait_for_ingests(&fake, 1);
+    // Bound in this order so that they drop in reverse: the process is killed first.
+    let Stalled {
+        fake: _fake,
+        _dir,
+        port: _port,
+        mut run,
+    } = stalled_writer("10m", "1s", 2);
 
     run.signal("TERM");
     assert_eq!(
@@ -339,19 +366,13 @@ fn a_writer_still_draining_at_the_shutdown_deadline_is_aborted() {
 /// once (bounded here far below the drain and the deadline).
 #[test]
 fn a_second_sigterm_during_the_drain_exits_1() {
-    let fake = start_fake();
-    fake.server()
-        .set_fallback(Route::Ingest, Some(ScriptedResponse::never_answer()));
-    let dir = temp();
-    let port = free_port();
-    write_config(dir.path(), &config(&fake.server().url(), "10m", "r", port));
-    let mut run = start_run(
-        dir.path(),
-        &["--feature.component-shutdown-deadline=10m", "main.alloy"],
-    );
-    run.wait_ready();
-    send_all(port, &bodies(2));
-    wait_for_ingests(&fake, 1);
+    // Bound in this order so that they drop in reverse: the process is killed first.
+    let Stalled {
+        fake: _fake,
+        _dir,
+        port,
+        mut run,
+    } = stalled_writer("10m", "10m", 2);
 
     run.signal("TERM");
     // The receiver has stopped: the runtime is now waiting for the writer's drain.
