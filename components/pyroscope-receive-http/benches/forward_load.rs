@@ -41,6 +41,13 @@
 //!   to the sink is in the throughput (end to end), not in the latency.
 //! - Figures are medians over rounds of per-round values and per-round ratios, so load from
 //!   other processes on the shared machine hits both sides of a ratio alike.
+//! - The closed loop outruns the writer (receive_http answers once a profile is queued; the
+//!   writer's `append` never waits), so the measured rounds raise the writer's `capacity_bytes`
+//!   to [`QUEUE_BYTES`], which holds a whole round's backlog. A last section repeats the loop
+//!   with the default 64 MiB and prints how much the queue shed (`queue_full`), checking that
+//!   what was sent arrived.
+//! - A bench argument `push` or `ingest` makes every client one kind, to split the cost of the
+//!   two routes; the default is the mix above.
 
 #![allow(missing_docs)] // a bench binary
 #![allow(
@@ -129,7 +136,7 @@ const CLIENTS_ENV: &str = "PYBENCH_CLIENTS";
 /// Bound of every wait for delivery.
 const ROUND_LIMIT: Duration = Duration::from_secs(180);
 /// The writer's `queue_config.capacity_bytes` in the measured rounds: a whole round's backlog
-/// fits (see the module docs), so nothing is evicted.
+/// (about 150 MiB) fits, so nothing is evicted.
 const QUEUE_BYTES: u64 = 2 << 30;
 /// The largest gunzipped payload accepted while building the bodies.
 const UNZIP_LIMIT: usize = 64 << 20;
