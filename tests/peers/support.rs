@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use ferroalloy_pyroscope::generated::perftools::profiles::Profile;
 use ferroalloy_pyroscope::pprof::decode_profile;
+use ferroalloy_test_util::BlockingFakePyroscope;
 use ferroalloy_test_util::pyroscope_server::{FakePyroscope, ReceivedRequest, Route};
 use ferroalloy_tests::{RunningFerroalloy, start_run};
 use serde_json::Value;
@@ -236,36 +237,24 @@ impl Drop for Process {
 // ---------------------------------------------------------------------------------------------
 // the fake Pyroscope server
 
-/// A fake Pyroscope server served by a runtime the test owns (the server stops first, then the
-/// runtime: field order).
-pub(crate) struct Fake {
-    server: FakePyroscope,
-    rt: tokio::runtime::Runtime,
-}
+/// The writer's fake Pyroscope server, on a runtime of its own, with this suite's wait bound.
+pub(crate) struct Fake(BlockingFakePyroscope);
 
 impl Fake {
     /// Start one on 127.0.0.1.
     pub(crate) fn start() -> Fake {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime for the fake server");
-        let server = rt
-            .block_on(FakePyroscope::start())
-            .expect("start the fake Pyroscope server");
-        Fake { server, rt }
+        Fake(BlockingFakePyroscope::start().expect("start the fake Pyroscope server"))
     }
 
     /// The server.
     pub(crate) fn server(&self) -> &FakePyroscope {
-        &self.server
+        self.0.server()
     }
 
     /// Wait (at most [`WAIT`]) until `n` requests to `route` arrived; all requests to `route`.
     pub(crate) fn wait_for(&self, route: Route, n: usize) -> Vec<ReceivedRequest> {
-        self.rt
-            .block_on(self.server.wait_for(route, n, WAIT))
+        self.0
+            .wait_for(route, n, WAIT)
             .unwrap_or_else(|err| panic!("fake pyroscope server: {err}"))
     }
 }
