@@ -18,6 +18,15 @@
   const STATES = ["exited", "unhealthy", "unknown", "healthy"];
   const STATE_RANK = { exited: 0, unhealthy: 1, unknown: 2, healthy: 3 };
   const EVALUATION_FAILED = "component evaluation failed:";
+  // A scrape target's health (pyroscope.scrape debug info) and the component state whose
+  // colours it borrows.
+  const TARGET_STATES = { up: "healthy", down: "unhealthy", unknown: "unknown" };
+  const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+  const GO_ZERO_TIME = /^0001-01-01T00:00:00(\.0+)?Z$/;
+  // Longer values (printed on one line) leave their column for a line under the row.
+  const LONG_FIELD = 60;
+  // The orders of the component list: the column headers on a wide screen, a select on a phone.
+  const SORTS = [["id", "ID"], ["name", "Name"], ["health", "Health"]];
   const syntax = window.FerroSyntax;
 
   const basePath = new URL(document.baseURI).pathname;
@@ -28,7 +37,6 @@
   let timer = null;
   let running = false;
   let view = null;
-
   // ---- DOM helpers --------------------------------------------------------------------------
 
   function el(tag, attrs, ...children) {
@@ -137,10 +145,16 @@
     return Math.floor(seconds / 86400) + " d ago";
   }
 
+  // A time as "2026-08-21 09:40:27 UTC (3 s ago)", the API's text in `datetime` and `title`;
+  // "never" for an empty text or Go's zero time (`pyroscope.scrape`'s `last_scrape` before the
+  // first attempt).
   function timeNode(text) {
+    if (typeof text === "string" && GO_ZERO_TIME.test(text)) {
+      return el("span", { class: "muted never", title: text }, "never");
+    }
     const time = parseTime(text);
     if (!time) {
-      return el("span", { class: "muted" }, text ? String(text) : "never");
+      return el("span", { class: "muted never" }, text ? String(text) : "never");
     }
     const shown = time.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
     return el("time", { datetime: text, title: text }, shown + " (" + ago(time) + ")");
@@ -209,7 +223,7 @@
       query: params.get("q") || "",
       health: STATES.includes(params.get("health")) || params.get("health") === "failing"
         ? params.get("health") : "all",
-      sort: params.get("sort") === "health" || params.get("sort") === "name" ? params.get("sort") : "id",
+      sort: SORTS.some(([value]) => value === params.get("sort")) ? params.get("sort") : "id",
       components: [],
     };
     document.title = "Components · ferroalloy";
@@ -219,11 +233,20 @@
       "aria-label": "Filter components", value: state.query,
     });
     const chips = el("div", { class: "chips", role: "group", "aria-label": "Filter by health" });
+    // On a phone the column headers are hidden, and with them the sort buttons.
+    const sortSelect = el("select", { id: "sort", "aria-label": "Sort components" },
+      SORTS.map(([value, label]) => el("option", { value: value, selected: state.sort === value }, label)));
+    sortSelect.addEventListener("change", () => {
+      state.sort = sortSelect.value;
+      saveParams();
+      render();
+    });
     const summary = el("p", { class: "muted", id: "summary" });
     const tableHolder = el("div", { class: "table-holder" });
     clear(main);
     main.append(el("h1", null, "Components"),
-      el("div", { class: "controls" }, search, chips), summary, tableHolder);
+      el("div", { class: "controls" }, search, chips,
+        el("label", { class: "sort-control" }, "Sort by ", sortSelect)), summary, tableHolder);
 
     function saveParams() {
       const next = new URLSearchParams();
@@ -294,6 +317,7 @@
 
     function render() {
       renderChips();
+      sortSelect.value = state.sort;
       const rows = state.components.filter(matches).sort(compare);
       summary.textContent = rows.length === state.components.length
         ? state.components.length + " components"
@@ -340,6 +364,22 @@
     return Array.isArray(statements) && statements.every((s) => s && s.type === "attr");
   }
 
+  // A value that reads better as a picture than as text, or null: a scrape target's `health`
+  // as a badge coloured like component health, an RFC 3339 time (or the empty text of a time
+  // field that has none yet) as a date with its age.
+  function fieldValue(name, value) {
+    if (!value || value.type !== "string") return null;
+    const text = String(value.value);
+    if (name === "health" && Object.hasOwn(TARGET_STATES, text)) {
+      return el("span", { class: "badge badge-" + TARGET_STATES[text] + " badge-target", "data-state": text }, text);
+    }
+    const timeField = name === "last_success" || name === "last_scrape" || name.endsWith("_time");
+    if (RFC3339.test(text) || (timeField && text === "")) {
+      return timeNode(text);
+    }
+    return null;
+  }
+
   // A body (§10.2): attributes as a name/value table; blocks as sub-sections, except a run of
   // blocks of one name whose bodies hold only attributes, which reads best as one table with a
   // row per block (pyroscope.write's `endpoint`, pyroscope.scrape's `target`).
@@ -354,7 +394,7 @@
       holder.append(el("table", { class: "kv" }, el("tbody", null, attrs.map((s) =>
         el("tr", { "data-name": String(s.name) },
           el("th", { scope: "row" }, String(s.name)),
-          el("td", null, pre(syntax.format(s.value))))))));
+          el("td", null, fieldValue(String(s.name), s.value) || pre(syntax.format(s.value))))))));
     }
     const groups = new Map();
     for (const s of statements) {
@@ -382,25 +422,51 @@
     return holder;
   }
 
+  // A field too long for a column: any map (a target's `labels`, `dropped_by_reason`), an
+  // error text, or a value longer than a short URL. Such fields go on a line of their own
+  // under their block's row, across the whole table, so the table fits a wide screen without
+  // sideways scrolling.
+  function isLongField(name, values) {
+    if (name.endsWith("error")) return true;
+    return values.some((v) => v && (v.type === "object"
+      || ((v.type === "string" || v.type === "array") && syntax.formatInline(v).length > LONG_FIELD)));
+  }
+
   function blockTable(blocks) {
-    const columns = [];
+    const names = [];
     const hasLabel = blocks.some((b) => b.label !== undefined);
     for (const block of blocks) {
       for (const s of block.body) {
-        if (!columns.includes(String(s.name))) columns.push(String(s.name));
+        if (!names.includes(String(s.name))) names.push(String(s.name));
       }
     }
+    const rows = blocks.map((block) => new Map(block.body.map((s) => [String(s.name), s.value])));
+    const long = names.filter((n) => isLongField(n, rows.filter((r) => r.has(n)).map((r) => r.get(n))));
+    const columns = names.filter((n) => !long.includes(n));
+    const width = columns.length + (hasLabel ? 1 : 0);
+    const missing = () => el("span", { class: "muted" }, "—");
     return el("div", { class: "table-scroll" }, el("table", { class: "blocks" },
       el("thead", null, el("tr", null,
         hasLabel ? el("th", { scope: "col" }, "label") : null,
         columns.map((c) => el("th", { scope: "col", title: c }, breakable(c))))),
-      el("tbody", null, blocks.map((block) => {
-        const byName = new Map(block.body.map((s) => [String(s.name), s.value]));
-        return el("tr", null,
-          hasLabel ? el("td", null, block.label !== undefined ? syntax.quote(block.label) : "") : null,
-          columns.map((c) => el("td", { "data-column": c },
-            byName.has(c) ? cellValue(byName.get(c)) : el("span", { class: "muted" }, "—"))));
-      }))));
+      blocks.map((block, index) => {
+        const byName = rows[index];
+        const health = byName.get("health");
+        const state = health && health.type === "string" && Object.hasOwn(TARGET_STATES, String(health.value))
+          ? TARGET_STATES[String(health.value)] : null;
+        // One <tbody> per block keeps its two lines together.
+        return el("tbody", { class: "block-row" + (state ? " row-" + state : "") },
+          el("tr", { class: "block-main" },
+            hasLabel ? el("td", { "data-column": "label" }, block.label !== undefined ? syntax.quote(block.label) : "") : null,
+            columns.map((c) => el("td", { "data-column": c },
+              byName.has(c) ? cellValue(c, byName.get(c)) : missing()))),
+          long.length > 0
+            ? el("tr", { class: "block-extra" }, el("td", { colspan: width },
+              el("dl", { class: "fields" }, long.map((c) => el("div", { class: "field", "data-column": c },
+                el("dt", null, c),
+                el("dd", null, byName.has(c) ? longValue(byName.get(c)) : missing()))))))
+            : null);
+      })));
   }
 
   // A column name that may wrap after its underscores.
@@ -413,12 +479,31 @@
     return parts;
   }
 
-  // Short values on one line; an object of more than two entries one entry per line, so a
-  // column stays narrow (pyroscope.write's `dropped_by_reason`).
-  function cellValue(value) {
-    const long = value && value.type === "object" && Array.isArray(value.value) && value.value.length > 2;
-    const text = long ? syntax.format(value) : syntax.formatInline(value);
-    return long ? pre(text) : el("code", { class: "value" }, text);
+  // A short value on one line; a URL may wrap after its slashes, not inside its host.
+  function cellValue(name, value) {
+    const special = fieldValue(name, value);
+    if (special) return special;
+    const text = syntax.formatInline(value);
+    if (value && value.type === "string" && (name === "url" || name.endsWith("_url"))) {
+      const parts = [];
+      // A slash followed by something other than a slash or the closing quote.
+      text.split(/(?<=\/)(?![/"])/).forEach((part, index) => {
+        if (index > 0) parts.push(el("wbr"));
+        parts.push(part);
+      });
+      return el("code", { class: "value" }, parts);
+    }
+    return el("code", { class: "value" }, text);
+  }
+
+  // A long value under its row: a map as one `key = value` chip per entry, which wraps between
+  // entries (a target's labels); anything else as text that wraps where it must.
+  function longValue(value) {
+    if (value && value.type === "object" && Array.isArray(value.value) && value.value.length > 0) {
+      return el("span", { class: "pairs" }, value.value.map((entry) =>
+        el("code", { class: "value pair" }, syntax.key(String(entry.key)) + " = " + syntax.formatInline(entry.value))));
+    }
+    return el("code", { class: "value" }, syntax.formatInline(value));
   }
 
   function relationList(ids, byId, empty) {

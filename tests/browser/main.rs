@@ -13,6 +13,7 @@
 )]
 
 mod chromium;
+mod pprof_target;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,34 @@ use ferroalloy_pyroscope::pprof::encode_gzip;
 use ferroalloy_tests::{
     RunningFerroalloy, free_port, http_request, http_request_with_body, start_run,
 };
+use pprof_target::PprofTarget;
 use serde_json::Value as Json;
+
+/// A `pyroscope.scrape` of goroutine profiles only, every 5 s, from a live target at
+/// `live_port` and a dead one at `dead_port`, forwarding to the pipeline's `pyroscope.write`.
+fn scrape_config(live_port: u16, dead_port: u16) -> String {
+    format!(
+        r#"
+pyroscope.scrape "s" {{
+  targets = [
+    {{"__address__" = "127.0.0.1:{live_port}", "service_name" = "ui-test"}},
+    {{"__address__" = "127.0.0.1:{dead_port}", "service_name" = "ui-test"}},
+  ]
+  forward_to      = [pyroscope.write.w.receiver]
+  job_name        = "ui"
+  scrape_interval = "5s"
+  scrape_timeout  = "2s"
+
+  profiling_config {{
+    profile.process_cpu {{ enabled = false }}
+    profile.memory {{ enabled = false }}
+    profile.mutex {{ enabled = false }}
+    profile.block {{ enabled = false }}
+  }}
+}}
+"#
+    )
+}
 
 /// The content of the secret file: it must never reach a page.
 const SECRET_CONTENT: &str = "file-s3cr3t-content";
@@ -183,6 +211,16 @@ fn html_text(text: &str) -> String {
         .replace('\u{a0}', "&nbsp;")
 }
 
+/// `text` quoted as the UI prints a string (Go's `%q`), for the printable ASCII texts of
+/// error messages.
+fn go_quote(text: &str) -> String {
+    assert!(
+        text.chars().all(|c| c == ' ' || c.is_ascii_graphic()),
+        "not printable ASCII: {text:?}"
+    );
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// The part of `dom` after `start` and before the next `end`.
 fn between<'a>(dom: &'a str, start: &str, end: &str) -> &'a str {
     dom.split_once(start)
@@ -332,7 +370,6 @@ fn pages_show_what_the_api_reports_and_never_a_secret() {
     );
     assert!(dom.contains("Last successful load:"), "banner: {dom}");
     browser.screenshot(&base, (1280, 800), &artifacts.join("list-wide.png"));
-    browser.screenshot(&base, (390, 844), &artifacts.join("list-phone.png"));
     browser.screenshot_dark(&base, (1280, 800), &artifacts.join("list-dark-wide.png"));
 
     // The list filtered to failing components shows only `lonely`.
@@ -344,6 +381,24 @@ fn pages_show_what_the_api_reports_and_never_a_secret() {
     assert!(
         !failing.contains("data-id=\"local.file.source\""),
         "{failing}"
+    );
+
+    // Sorted by health (the phone's sort control shows the order): the failing one first.
+    let sorted = browser.dump_dom(&format!("{base}?sort=health"));
+    let control = between(&sorted, "<select id=\"sort\"", "</select>");
+    assert!(
+        control.contains("<option value=\"health\" selected=\"\">Health</option>"),
+        "{control}"
+    );
+    let first_row = between(&sorted, "<tbody>", "</tr>");
+    assert!(
+        first_row.contains("data-id=\"local.file.lonely\""),
+        "{first_row}"
+    );
+    browser.screenshot(
+        &format!("{base}?sort=health"),
+        (390, 844),
+        &artifacts.join("list-phone.png"),
     );
 
     // The unhealthy component's page: why it fails, when, and who depends on it.
@@ -398,15 +453,20 @@ fn pages_show_what_the_api_reports_and_never_a_secret() {
         .as_array()
         .and_then(|body| body.iter().find(|s| s["name"] == "endpoint"))
         .expect("an endpoint block in the debug info");
-    // Two endpoints: one table, a row per endpoint, a column per delivery-state attribute.
+    // Two endpoints: one table, a row per endpoint, a column per short delivery-state
+    // attribute; the long ones (the drops by reason, the last error) on a line under the row.
     let debug = between(&page, "id=\"debug-info\"", "</main>");
-    let table = between(debug, "data-block=\"endpoint\"", "</table>");
+    // Column names and URLs may wrap at <wbr>s; compared without them.
+    let table = &between(debug, "data-block=\"endpoint\"", "</table>").replace("<wbr>", "");
     for statement in endpoint["body"].as_array().expect("endpoint body") {
         let name = statement["name"].as_str().expect("name");
-        assert!(
-            table.contains(&format!("<th scope=\"col\" title=\"{name}\">")),
-            "column {name} missing: {table}"
-        );
+        let under_the_row = ["dropped_by_reason", "last_error"].contains(&name);
+        let heading = if under_the_row {
+            format!("<dt>{name}</dt>")
+        } else {
+            format!("<th scope=\"col\" title=\"{name}\">")
+        };
+        assert!(table.contains(&heading), "{name} missing: {table}");
         assert_eq!(
             table.matches(&format!("data-column=\"{name}\"")).count(),
             2,
@@ -433,15 +493,14 @@ fn pages_show_what_the_api_reports_and_never_a_secret() {
     let error = endpoint_value(&run, 1, "last_error");
     let error = error.as_str().expect("last_error");
     assert!(error.contains("/backup"), "{error}");
-    if !error.contains(['"', '\\']) {
-        assert!(
-            table.contains(&format!(
-                "<td data-column=\"last_error\"><code class=\"value\">\"{}\"</code></td>",
-                html_text(error)
-            )),
-            "{error}: {table}"
-        );
-    }
+    assert!(
+        table.contains(&format!(
+            "<div class=\"field\" data-column=\"last_error\"><dt>last_error</dt><dd>\
+             <code class=\"value\">{}</code></dd></div>",
+            html_text(&go_quote(error))
+        )),
+        "{error}: {table}"
+    );
     assert_eq!(endpoint_value(&run, 1, "dropped_profiles"), 1);
     assert!(
         table.contains("<td data-column=\"enqueued_profiles\"><code class=\"value\">1</code></td>"),
@@ -453,12 +512,12 @@ fn pages_show_what_the_api_reports_and_never_a_secret() {
     );
     browser.screenshot(
         &format!("{base}component/pyroscope.write.w"),
-        (1280, 1500),
+        (1280, 1700),
         &artifacts.join("detail-write-wide.png"),
     );
     browser.screenshot_dark(
         &format!("{base}component/pyroscope.write.w"),
-        (390, 1400),
+        (390, 3200),
         &artifacts.join("detail-write-dark-phone.png"),
     );
 
@@ -490,6 +549,163 @@ fn pages_show_what_the_api_reports_and_never_a_secret() {
         &format!("{base}graph"),
         (390, 700),
         &artifacts.join("graph-phone.png"),
+    );
+}
+
+/// The `target` blocks of `pyroscope.scrape.s`'s debug info, each as its fields' JSON values.
+fn scrape_targets(run: &RunningFerroalloy) -> Vec<serde_json::Map<String, Json>> {
+    let detail = run.get("/api/v0/web/components/pyroscope.scrape.s").json();
+    detail["debugInfo"]
+        .as_array()
+        .expect("debug info")
+        .iter()
+        .filter(|s| s["name"] == "target")
+        .map(|block| {
+            block["body"]
+                .as_array()
+                .expect("target body")
+                .iter()
+                .map(|s| {
+                    (
+                        s["name"].as_str().expect("name").to_owned(),
+                        s["value"]["value"].clone(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A string field of a target.
+fn field<'a>(target: &'a serde_json::Map<String, Json>, name: &str) -> &'a str {
+    target[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} is not a string: {target:?}"))
+}
+
+#[test]
+fn the_scrape_page_shows_each_target_as_the_api_reports_it() {
+    let Some(browser) = browser() else { return };
+    let artifacts = artifacts_dir();
+    let live = PprofTarget::start();
+    let dead_port = free_port();
+    let pipeline = Pipeline::new();
+    pipeline.write_config(&scrape_config(live.port(), dead_port));
+    let run = pipeline.start(&[]);
+    let base = format!("http://{}/", run.addr());
+    let live_url = format!("http://127.0.0.1:{}/debug/pprof/goroutine", live.port());
+    let dead_url = format!("http://127.0.0.1:{dead_port}/debug/pprof/goroutine");
+
+    // Both targets scraped once: the live one up, the dead one down with its error.
+    let scraped = run.wait_until(Duration::from_secs(20), |run| {
+        let targets = scrape_targets(run);
+        targets.len() == 2 && targets.iter().all(|t| field(t, "health") != "unknown")
+    });
+    assert!(
+        scraped,
+        "the targets were not scraped: {:?}",
+        scrape_targets(&run)
+    );
+    let targets = scrape_targets(&run);
+    let by_url = |url: &str| {
+        targets
+            .iter()
+            .find(|t| field(t, "url") == url)
+            .unwrap_or_else(|| panic!("no target {url}: {targets:?}"))
+            .clone()
+    };
+    assert_eq!(field(&by_url(&live_url), "health"), "up");
+    assert_eq!(field(&by_url(&dead_url), "health"), "down");
+    assert!(!field(&by_url(&dead_url), "last_error").is_empty());
+
+    // The page against the API read before and after it (a scrape in between changes the
+    // times: read again, a bounded number of times).
+    let mut seen = None;
+    for _ in 0..5 {
+        let before = scrape_targets(&run);
+        let page = browser.dump_dom(&format!("{base}component/pyroscope.scrape.s"));
+        if scrape_targets(&run) == before {
+            seen = Some((page, before));
+            break;
+        }
+    }
+    let (page, targets) = seen.expect("the debug info kept changing while the page loaded");
+    let debug = between(&page, "id=\"debug-info\"", "</main>");
+    let table = &between(debug, "data-block=\"target\"", "</table>").replace("<wbr>", "");
+    let rows: Vec<&str> = table.split("<tbody class=\"block-row").skip(1).collect();
+    assert_eq!(rows.len(), 2, "one row per target: {table}");
+    for target in &targets {
+        let url = field(target, "url");
+        let row = rows
+            .iter()
+            .find(|row| {
+                row.contains(&format!(
+                    "<td data-column=\"url\"><code class=\"value\">\"{url}\"</code></td>"
+                ))
+            })
+            .unwrap_or_else(|| panic!("no row for {url}: {table}"));
+        let health = field(target, "health");
+        let colour = if health == "up" {
+            "healthy"
+        } else {
+            "unhealthy"
+        };
+        assert!(row.starts_with(&format!(" row-{colour}\"")), "{url}: {row}");
+        assert!(
+            row.contains(&format!(
+                "<td data-column=\"health\"><span class=\"badge badge-{colour} badge-target\" \
+                 data-state=\"{health}\">{health}</span></td>"
+            )),
+            "{url}: health {health}: {row}"
+        );
+        assert!(
+            row.contains("<td data-column=\"job\"><code class=\"value\">\"ui\"</code></td>"),
+            "{row}"
+        );
+        let last_scrape = field(target, "last_scrape");
+        assert!(
+            row.contains(&format!(
+                "<td data-column=\"last_scrape\"><time datetime=\"{last_scrape}\" title=\"{last_scrape}\">"
+            )),
+            "{url}: last scrape {last_scrape}: {row}"
+        );
+        let day = &last_scrape[..10];
+        assert!(row.contains(&format!(">{day} ")), "{url}: {day}: {row}");
+        let duration = field(target, "last_scrape_duration");
+        assert!(
+            row.contains(&format!(
+                "<td data-column=\"last_scrape_duration\"><code class=\"value\">\"{duration}\"</code></td>"
+            )),
+            "{url}: duration {duration}: {row}"
+        );
+        assert!(
+            row.contains("<code class=\"value pair\">service_name = \"ui-test\"</code>"),
+            "{url}: labels: {row}"
+        );
+        let error = field(target, "last_error");
+        assert!(
+            row.contains(&format!(
+                "<div class=\"field\" data-column=\"last_error\"><dt>last_error</dt><dd>\
+                 <code class=\"value\">{}</code></dd></div>",
+                html_text(&go_quote(error))
+            )),
+            "{url}: error {error:?}: {row}"
+        );
+    }
+    browser.screenshot(
+        &format!("{base}component/pyroscope.scrape.s"),
+        (1280, 2000),
+        &artifacts.join("detail-scrape-wide.png"),
+    );
+    browser.screenshot(
+        &format!("{base}component/pyroscope.scrape.s"),
+        (390, 2900),
+        &artifacts.join("detail-scrape-phone.png"),
+    );
+    browser.screenshot(
+        &format!("{base}graph"),
+        (1280, 520),
+        &artifacts.join("graph-scrape-wide.png"),
     );
 }
 
