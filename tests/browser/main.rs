@@ -28,20 +28,14 @@ use ferroalloy_tests::{
 use pprof_target::PprofTarget;
 use serde_json::Value as Json;
 
-/// A `pyroscope.scrape` of goroutine profiles only, every 5 s, from a live target at
-/// `live_port` and a dead one at `dead_port`, forwarding to the pipeline's `pyroscope.write`.
-fn scrape_config(live_port: u16, dead_port: u16) -> String {
+/// A `pyroscope.scrape "<label>"` of goroutine profiles only, every 5 s, with `settings`
+/// (attributes, one per line) added.
+fn goroutine_scrape(label: &str, settings: &str) -> String {
     format!(
         r#"
-pyroscope.scrape "s" {{
-  targets = [
-    {{"__address__" = "127.0.0.1:{live_port}", "service_name" = "ui-test"}},
-    {{"__address__" = "127.0.0.1:{dead_port}", "service_name" = "ui-test"}},
-  ]
-  forward_to      = [pyroscope.write.w.receiver]
-  job_name        = "ui"
+pyroscope.scrape "{label}" {{
+{settings}
   scrape_interval = "5s"
-  scrape_timeout  = "2s"
 
   profiling_config {{
     profile.process_cpu {{ enabled = false }}
@@ -51,6 +45,36 @@ pyroscope.scrape "s" {{
   }}
 }}
 "#
+    )
+}
+
+/// `pyroscope.scrape "s"`: a live target at `live_port` and a dead one at `dead_port`,
+/// forwarding to the pipeline's `pyroscope.write`.
+fn scrape_config(live_port: u16, dead_port: u16) -> String {
+    goroutine_scrape(
+        "s",
+        &format!(
+            r#"  targets = [
+    {{"__address__" = "127.0.0.1:{live_port}", "service_name" = "ui-test"}},
+    {{"__address__" = "127.0.0.1:{dead_port}", "service_name" = "ui-test"}},
+  ]
+  forward_to     = [pyroscope.write.w.receiver]
+  job_name       = "ui"
+  scrape_timeout = "2s""#
+        ),
+    )
+}
+
+/// `pyroscope.scrape "pending"`: one target at `port` with an hour's timeout, forwarding
+/// nowhere.
+fn pending_scrape_config(port: u16) -> String {
+    goroutine_scrape(
+        "pending",
+        &format!(
+            r#"  targets        = [{{"__address__" = "127.0.0.1:{port}"}}]
+  forward_to     = []
+  scrape_timeout = "1h""#
+        ),
     )
 }
 
@@ -589,8 +613,16 @@ fn the_scrape_page_shows_each_target_as_the_api_reports_it() {
     let artifacts = artifacts_dir();
     let live = PprofTarget::start();
     let dead_port = free_port();
+    // A target that takes the connection and never answers: its scrape stays in flight, so
+    // the target stays `unknown`.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the silent target");
+    let silent_port = silent.local_addr().expect("silent address").port();
     let pipeline = Pipeline::new();
-    pipeline.write_config(&scrape_config(live.port(), dead_port));
+    pipeline.write_config(&format!(
+        "{}{}",
+        scrape_config(live.port(), dead_port),
+        pending_scrape_config(silent_port)
+    ));
     let run = pipeline.start(&[]);
     let base = format!("http://{}/", run.addr());
     let live_url = format!("http://127.0.0.1:{}/debug/pprof/goroutine", live.port());
@@ -692,6 +724,39 @@ fn the_scrape_page_shows_each_target_as_the_api_reports_it() {
             "{url}: error {error:?}: {row}"
         );
     }
+    // The silent target, not scraped yet: a yellow `unknown` badge, its last scrape `never`
+    // (Go's zero time, as the API reports it).
+    let pending = run
+        .get("/api/v0/web/components/pyroscope.scrape.pending")
+        .json();
+    let target = &pending["debugInfo"][0]["body"];
+    let value_of = |name: &str| {
+        target
+            .as_array()
+            .and_then(|body| body.iter().find(|s| s["name"] == name))
+            .and_then(|s| s["value"]["value"].as_str())
+            .unwrap_or_else(|| panic!("no {name} in {pending}"))
+            .to_owned()
+    };
+    assert_eq!(value_of("health"), "unknown", "{pending}");
+    assert_eq!(value_of("last_scrape"), "0001-01-01T00:00:00Z", "{pending}");
+    let page = browser.dump_dom(&format!("{base}component/pyroscope.scrape.pending"));
+    let debug = between(&page, "id=\"debug-info\"", "</main>");
+    assert!(
+        debug.contains(
+            "<tr data-name=\"health\"><th scope=\"row\">health</th><td><span class=\"badge \
+             badge-unknown badge-target\" data-state=\"unknown\">unknown</span></td></tr>"
+        ),
+        "{debug}"
+    );
+    assert!(
+        debug.contains(
+            "<tr data-name=\"last_scrape\"><th scope=\"row\">last_scrape</th><td><span \
+             class=\"muted never\" title=\"0001-01-01T00:00:00Z\">never</span></td></tr>"
+        ),
+        "{debug}"
+    );
+
     browser.screenshot(
         &format!("{base}component/pyroscope.scrape.s"),
         (1280, 2000),
