@@ -933,6 +933,10 @@ fn values_print_in_configuration_syntax() {
     ));
     // The page prints each case's result as JSON into one <pre>, read back from the DOM.
     let inputs: Vec<Json> = cases.iter().map(|(_, json, _)| json.clone()).collect();
+    // The library is inlined, not loaded from a file: nothing to fetch, nothing to time out.
+    let library = fs::read_to_string(&script)
+        .expect("read runtime/ui/syntax.js")
+        .replace("</script", "<\\/script");
     let page_dir = tempfile::tempdir().expect("temporary directory");
     let page = page_dir.path().join("syntax.html");
     let inputs = serde_json::to_string(&inputs)
@@ -942,11 +946,10 @@ fn values_print_in_configuration_syntax() {
         &page,
         &format!(
             "<!doctype html><html><body><pre id=\"out\"></pre>\
-             <script src=\"file://{}\"></script>\
+             <script>{library}</script>\
              <script>const cases = {inputs};\
              document.getElementById('out').textContent = \
-             JSON.stringify(cases.map((c) => FerroSyntax.format(c)));</script></body></html>",
-            script.display()
+             JSON.stringify(cases.map((c) => FerroSyntax.format(c)));</script></body></html>"
         ),
     );
     let dom = browser.dump_dom(&format!("file://{}", page.display()));
