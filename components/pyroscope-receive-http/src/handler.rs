@@ -5,9 +5,11 @@
 //! - A plain hyper service instead of an axum `Router`: three routes, and the body must be read
 //!   under a limit that answers 413 from `Content-Length` alone (closing the connection) or as
 //!   soon as a chunked body passes it, which is simplest with direct access to the frames.
-//! - The body is collected into `Bytes`; a single-frame body is kept as is (no copy), and every
-//!   receiver gets a clone of the same buffer. Push samples are decoded with prost from that
-//!   buffer (or from the gunzipped one), so `raw_profile` values are slices of it.
+//! - The body is collected as the frames hyper delivers (slices of its read buffer). A gzip Push
+//!   is gunzipped straight from those frames; any other body is joined into one `Bytes` (a
+//!   single-frame body is kept as is, no copy), and every receiver gets a clone of the same
+//!   buffer. Push samples are decoded with prost from that buffer (or from the gunzipped one),
+//!   so `raw_profile` values are slices of it.
 //! - Every non-2xx answer is the Connect JSON error shape; messages are lowercase.
 //! - Receivers are called one after another, every one of them even after a failure; the first
 //!   failure decides the status (§8).
@@ -18,7 +20,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use ferroalloy_pyroscope::connect::Code;
 use ferroalloy_pyroscope::labels::{self, NAME_LABEL, SERVICE_NAME_LABEL, parse_name, parse_query};
-use ferroalloy_pyroscope::pprof::{PprofError, gunzip_limited};
+use ferroalloy_pyroscope::pprof::{PprofError, gunzip_chunks_limited};
 use ferroalloy_pyroscope::push_v1::PushRequest;
 use ferroalloy_pyroscope::{AppendError, Appendable as _, IncomingProfile, Labels, RawSample};
 use ferroalloy_syntax::quote::quote;
@@ -164,6 +166,30 @@ fn too_large(limit: u64, version: Version) -> HttpResponse {
     response
 }
 
+/// A request body as read: its data frames, in order.
+#[derive(Default)]
+struct BodyChunks {
+    chunks: Vec<Bytes>,
+    len: usize,
+}
+
+impl BodyChunks {
+    /// The body as one buffer: the only frame as is, or the frames joined (one allocation).
+    fn into_bytes(mut self) -> Bytes {
+        match self.chunks.len() {
+            0 => Bytes::new(),
+            1 => self.chunks.pop().unwrap_or_default(),
+            _ => {
+                let mut buf = BytesMut::with_capacity(self.len);
+                for chunk in self.chunks {
+                    buf.extend_from_slice(&chunk);
+                }
+                buf.freeze()
+            }
+        }
+    }
+}
+
 /// Read the whole body, at most `limit` bytes: 413 from `Content-Length` before reading, or as
 /// soon as the bytes read pass the limit.
 async fn read_body(
@@ -172,7 +198,7 @@ async fn read_body(
     limit: u64,
     deadline: Option<Instant>,
     body_bytes: &mut usize,
-) -> Result<Bytes, HttpResponse> {
+) -> Result<BodyChunks, HttpResponse> {
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -205,16 +231,9 @@ async fn read_body(
             }
             chunks.push(data);
         }
-        Ok(match chunks.len() {
-            0 => Bytes::new(),
-            1 => chunks.pop().unwrap_or_default(),
-            _ => {
-                let mut buf = BytesMut::with_capacity(usize::try_from(total).unwrap_or(0));
-                for chunk in chunks {
-                    buf.extend_from_slice(&chunk);
-                }
-                buf.freeze()
-            }
+        Ok(BodyChunks {
+            chunks,
+            len: usize::try_from(total).unwrap_or(usize::MAX),
         })
     };
     match deadline {
@@ -261,7 +280,7 @@ async fn ingest(
     body_bytes: &mut usize,
 ) -> HttpResponse {
     let body = match read_body(&parts, body, limit, deadline, body_bytes).await {
-        Ok(body) => body,
+        Ok(body) => body.into_bytes(),
         Err(response) => return response,
     };
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
@@ -456,14 +475,14 @@ async fn push(
         Err(response) => return response,
     };
     let message = if gzip {
-        match gunzip_limited(&body, usize::try_from(limit).unwrap_or(usize::MAX)) {
+        match gunzip_chunks_limited(&body.chunks, usize::try_from(limit).unwrap_or(usize::MAX)) {
             Ok(plain) => Bytes::from(plain),
             Err(PprofError::TooLarge(_)) => return too_large(limit, parts.version),
             Err(PprofError::Gzip(error)) => return bad_request(&format!("decompress: {error}")),
             Err(error) => return bad_request(&format!("decompress: {error}")),
         }
     } else {
-        body
+        body.into_bytes()
     };
     let request = match codec {
         Codec::Proto => PushRequest::decode(message).map_err(|e| e.to_string()),
