@@ -6,9 +6,8 @@
 //! - Sampling is pprof-rs's process-wide `SIGPROF` timer at [`FREQUENCY`] Hz. Samples whose
 //!   program counter is in `libc`, `libgcc`, `pthread` or the vDSO are skipped: unwinding from a
 //!   signal handler that interrupted those libraries can deadlock on their locks.
-//! - Everything that blocks (starting the timer, waiting N seconds, symbolizing frames from the
-//!   binary's debug info, encoding and gzipping) runs on a blocking thread, never on an async
-//!   worker. The handler only awaits it.
+//! - Everything that blocks (starting the timer, waiting N seconds, symbolizing, encoding and
+//!   gzipping) runs on a blocking thread, never on an async worker. The handler only awaits it.
 //! - The wait is a `recv_timeout` on a channel whose sender the handler's future owns: if the
 //!   client goes away and the server drops the request's future, the sender drops, the wait ends
 //!   at once and the profiler stops. The profiler never runs longer than the N seconds asked for.
@@ -19,13 +18,29 @@
 //!   duration above [`MAX_SECONDS`] gets a `400` in the shape of Go's write-timeout refusal.
 //! - Only the CPU profile exists: any other name under `/debug/pprof/` (heap, goroutine, …) gets
 //!   Go's `404 Unknown profile`.
-//! - The profile is built from the resolved frames (not pprof-rs's own protobuf codec): one
-//!   function per (name, file), one location per frame with a line per inlined call, samples of
-//!   the same stack on different threads merged (Go's CPU profiles carry no thread label).
+//! - The profile is built from pprof-rs's *unresolved* frames (raw instruction addresses), not
+//!   its resolved report nor its protobuf codec: resolving through backtrace-rs parses the
+//!   binary's DWARF and keeps it for the life of the process. [`symbols`] names functions from
+//!   the ELF symbol tables instead, read on the first profile and kept (about 1 MB): function
+//!   names, no files, lines or inlined calls.
+//! - pprof-rs still resolves one backtrace itself whenever a profiler starts, which fills that
+//!   DWARF cache (the binary mapped, about 37 MB resident, and parsed units); the cache is
+//!   cleared right after, at the price of that parse (about 0.1 s of CPU) on every profile.
+//!   What this cannot remove is pprof-rs's own sample table, 4096 × 4 entries of 4 KB (about
+//!   68 MB), allocated at the first profile and again at every stop, and kept: see
+//!   `docs/performance.md`.
+//! - One location per address (the interrupted instruction's, then each return address minus
+//!   one, the call instruction, as symbolizers expect) with its mapping, so `go tool pprof`
+//!   shows addresses; one function per name; one mapping per executable mapping of the process,
+//!   the binary first, with its build id. An address no symbol table covers stays a location
+//!   without a line. Samples of the same stack on different threads are merged (Go's CPU
+//!   profiles carry no thread label).
+
+pub mod symbols;
 
 use std::collections::HashMap;
 use std::sync::mpsc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -37,6 +52,8 @@ use ferroalloy_pyroscope::labels::parse_query;
 use ferroalloy_pyroscope::pprof::{
     Function, Line, Location, Mapping, Profile, Sample, ValueType, encode_gzip,
 };
+
+use self::symbols::ProcessSymbols;
 
 /// The path of the CPU profile endpoint.
 pub const PROFILE_PATH: &str = "/debug/pprof/profile";
@@ -178,25 +195,55 @@ fn run_profiler(duration: Duration, stop: &mpsc::Receiver<()>) -> Outcome {
         }
         Err(err) => return Outcome::NotStarted(err.to_string()),
     };
+    // pprof-rs resolves one backtrace when it starts (to initialise the unwinder before the
+    // signal handler needs it), which makes backtrace-rs map the binary and parse its DWARF into
+    // a cache kept for the life of the process. Nothing here resolves through it: drop it.
+    backtrace::clear_symbol_cache();
     match stop.recv_timeout(duration) {
         Err(mpsc::RecvTimeoutError::Timeout) => {}
         Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return Outcome::Abandoned,
     }
-    let report = guard.report().build();
-    // Stop sampling before the (slow) profile building below.
+    let report = guard.report().build_unresolved();
+    // Stop sampling before the (slow) symbolization below.
     drop(guard);
-    match report {
-        Ok(report) => Outcome::Profile(encode_gzip(&build_profile(&report))),
-        Err(err) => Outcome::ReportFailed(err.to_string()),
-    }
+    let report = match report {
+        Ok(report) => report,
+        Err(err) => return Outcome::ReportFailed(err.to_string()),
+    };
+    let stacks: Vec<SampledStack> = report
+        .data
+        .iter()
+        .map(|(frames, count)| SampledStack {
+            addresses: frames
+                .frames
+                .iter()
+                .map(|frame| frame.ip() as usize as u64)
+                .collect(),
+            count: i64::try_from(*count).unwrap_or(0),
+        })
+        .collect();
+    let timing = ProfileTiming {
+        start: report.timing.start_time,
+        duration: report.timing.duration,
+        frequency: report.timing.frequency,
+    };
+    drop(report);
+    let started = Instant::now();
+    let symbols = ProcessSymbols::shared();
+    let loaded = started.elapsed();
+    let profile = build_profile(&stacks, &timing, symbols);
+    tracing::debug!(
+        samples = stacks.len(),
+        symbol_tables_bytes = symbols.heap_bytes(),
+        load_ms = loaded.as_secs_f64() * 1000.0,
+        symbolize_ms = (started.elapsed() - loaded).as_secs_f64() * 1000.0,
+        "built the cpu profile"
+    );
+    Outcome::Profile(encode_gzip(&profile))
 }
 
-/// The id of the one mapping of a profile: the ferroalloy binary (frames are already
-/// symbolized, so tools need no address ranges).
-const MAIN_MAPPING: u64 = 1;
-
-/// Whether a symbol belongs to the unwinder that took the sample (the innermost frames of every
-/// stack, above the signal handler that pprof-rs already removes).
+/// Whether a function belongs to the unwinder that took the sample (the innermost frames of
+/// every stack, when the signal handler's own frame is not found).
 fn is_unwinder(name: &str) -> bool {
     const PREFIXES: [&str; 5] = [
         "backtrace::",
@@ -207,6 +254,10 @@ fn is_unwinder(name: &str) -> bool {
     ];
     PREFIXES.iter().any(|prefix| name.starts_with(prefix))
 }
+
+/// pprof-rs's `SIGPROF` handler: it and the frames inside it are the unwinder's, and the frame
+/// after it is the kernel's signal trampoline.
+const SIGNAL_HANDLER: &str = "perf_signal_handler";
 
 /// The strings of a profile, each stored once; index 0 is `""`.
 struct StringTable {
@@ -233,9 +284,35 @@ impl StringTable {
     }
 }
 
-/// A pprof CPU profile (`samples/count`, `cpu/nanoseconds`) of a pprof-rs report.
-pub fn build_profile(report: &pprof::Report) -> Profile {
-    let frequency = i64::from(report.timing.frequency.max(1));
+/// A stack the profiler sampled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampledStack {
+    /// The instruction address of each frame, the innermost first: the interrupted instruction,
+    /// then return addresses.
+    pub addresses: Vec<u64>,
+    /// How many times the stack was sampled.
+    pub count: i64,
+}
+
+/// When and how fast a profile sampled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileTiming {
+    /// When sampling started.
+    pub start: SystemTime,
+    /// How long it sampled.
+    pub duration: Duration,
+    /// Samples per second.
+    pub frequency: i32,
+}
+
+/// A pprof CPU profile (`samples/count`, `cpu/nanoseconds`) of sampled stacks, their addresses
+/// resolved with `symbols`.
+pub fn build_profile(
+    stacks: &[SampledStack],
+    timing: &ProfileTiming,
+    symbols: &ProcessSymbols,
+) -> Profile {
+    let frequency = i64::from(timing.frequency.max(1));
     let period = 1_000_000_000 / frequency;
     let mut strings = StringTable::new();
     let samples_count = ValueType {
@@ -248,70 +325,78 @@ pub fn build_profile(report: &pprof::Report) -> Profile {
     };
 
     let mut functions: Vec<Function> = Vec::new();
-    let mut function_ids: HashMap<(String, String), u64> = HashMap::new();
+    let mut function_ids: HashMap<&str, u64> = HashMap::new();
     let mut locations: Vec<Location> = Vec::new();
-    let mut location_ids: HashMap<Vec<(u64, i64)>, u64> = HashMap::new();
+    let mut location_ids: HashMap<u64, u64> = HashMap::new();
     let mut sample_index: HashMap<Vec<u64>, usize> = HashMap::new();
     let mut samples: Vec<Sample> = Vec::new();
 
-    for (frames, count) in &report.data {
-        let count = i64::try_from(*count).unwrap_or(0);
-        if count <= 0 {
+    for sampled in stacks {
+        if sampled.count <= 0 {
             continue;
         }
-        let unwinder = frames
-            .frames
+        // A return address is looked up one byte before, at the call instruction.
+        let mut frames: Vec<(u64, symbols::Resolved<'_>)> = sampled
+            .addresses
             .iter()
-            .take_while(|frame| frame.iter().all(|symbol| is_unwinder(&symbol.name())))
-            .count();
-        let mut stack = Vec::with_capacity(frames.frames.len());
-        for frame in &frames.frames[unwinder..] {
-            // One line per symbol of the frame: the innermost inlined call first, as pprof wants.
-            let mut lines = Vec::with_capacity(frame.len());
-            for symbol in frame {
-                let name = symbol.name();
-                let filename = symbol.filename().into_owned();
-                let key = (name, filename);
-                let function_id = match function_ids.get(&key) {
-                    Some(id) => *id,
-                    None => {
-                        let id = functions.len() as u64 + 1;
-                        functions.push(Function {
-                            id,
-                            name: strings.intern(&key.0),
-                            system_name: strings.intern(&symbol.sys_name()),
-                            filename: strings.intern(&key.1),
-                            ..Function::default()
-                        });
-                        function_ids.insert(key, id);
-                        id
-                    }
-                };
-                lines.push((function_id, i64::from(symbol.lineno())));
+            .filter(|address| **address > 0)
+            .map(|address| (address - 1, symbols.resolve(address - 1)))
+            .collect();
+        let unwinder = match frames
+            .iter()
+            .position(|(_, resolved)| resolved.name == Some(SIGNAL_HANDLER))
+        {
+            Some(handler) => {
+                let leaf = (handler + 2).min(frames.len());
+                // The interrupted instruction is no return address: it is looked up as it is.
+                if let Some(frame) = frames.get_mut(leaf) {
+                    let address = frame.0 + 1;
+                    *frame = (address, symbols.resolve(address));
+                }
+                leaf
             }
-            let location_id = match location_ids.get(&lines) {
+            None => frames
+                .iter()
+                .take_while(|(_, resolved)| resolved.name.is_some_and(is_unwinder))
+                .count(),
+        };
+        let mut stack = Vec::with_capacity(frames.len() - unwinder);
+        for (address, resolved) in &frames[unwinder..] {
+            let location_id = match location_ids.get(address) {
                 Some(id) => *id,
                 None => {
+                    let line = resolved.name.map(|name| {
+                        let function_id = *function_ids.entry(name).or_insert_with(|| {
+                            let id = functions.len() as u64 + 1;
+                            let name = strings.intern(name);
+                            functions.push(Function {
+                                id,
+                                name,
+                                system_name: name,
+                                ..Function::default()
+                            });
+                            id
+                        });
+                        Line {
+                            function_id,
+                            ..Line::default()
+                        }
+                    });
                     let id = locations.len() as u64 + 1;
                     locations.push(Location {
                         id,
-                        mapping_id: MAIN_MAPPING,
-                        line: lines
-                            .iter()
-                            .map(|(function_id, line)| Line {
-                                function_id: *function_id,
-                                line: *line,
-                                ..Line::default()
-                            })
-                            .collect(),
+                        mapping_id: resolved.mapping.map_or(0, |index| index as u64 + 1),
+                        address: *address,
+                        line: line.into_iter().collect(),
                         ..Location::default()
                     });
-                    location_ids.insert(lines, id);
+                    location_ids.insert(*address, id);
                     id
                 }
             };
             stack.push(location_id);
         }
+        let count = sampled.count;
         match sample_index.get(&stack) {
             Some(index) => {
                 let sample = &mut samples[*index];
@@ -329,34 +414,33 @@ pub fn build_profile(report: &pprof::Report) -> Profile {
         }
     }
 
-    let time_nanos = report
-        .timing
-        .start_time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
-        });
-    let binary = std::env::current_exe()
-        .map(|path| path.display().to_string())
-        .unwrap_or_default();
-    let mapping = Mapping {
-        id: MAIN_MAPPING,
-        filename: strings.intern(&binary),
-        has_functions: true,
-        has_filenames: true,
-        has_line_numbers: true,
-        has_inline_frames: true,
-        ..Mapping::default()
-    };
+    let time_nanos = timing.start.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+    });
+    let mappings = symbols
+        .mappings()
+        .iter()
+        .enumerate()
+        .map(|(index, mapping)| Mapping {
+            id: index as u64 + 1,
+            memory_start: mapping.start,
+            memory_limit: mapping.limit,
+            file_offset: mapping.file_offset,
+            filename: strings.intern(&mapping.path),
+            build_id: strings.intern(&mapping.build_id),
+            has_functions: mapping.has_functions(),
+            ..Mapping::default()
+        })
+        .collect();
     Profile {
         sample_type: vec![samples_count, cpu_nanoseconds],
-        mapping: vec![mapping],
+        mapping: mappings,
         sample: samples,
         location: locations,
         function: functions,
         string_table: strings.strings,
         time_nanos,
-        duration_nanos: i64::try_from(report.timing.duration.as_nanos()).unwrap_or(i64::MAX),
+        duration_nanos: i64::try_from(timing.duration.as_nanos()).unwrap_or(i64::MAX),
         period_type: Some(cpu_nanoseconds),
         period,
         ..Profile::default()
@@ -365,52 +449,78 @@ pub fn build_profile(report: &pprof::Report) -> Profile {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
+    use std::borrow::Cow;
+    use std::sync::Arc;
 
+    use super::symbols::{MappedFile, SymbolTable};
     use super::*;
 
-    fn symbol(name: &str, line: u32) -> pprof::Symbol {
-        pprof::Symbol {
-            name: Some(name.as_bytes().to_vec()),
-            addr: None,
-            lineno: Some(line),
-            filename: Some("src/main.rs".into()),
+    /// A process with the binary `/bin/app` at `0x1000..0x9000` (linked at its file offsets),
+    /// `libc.so.6` at `0x10000..0x11000` without a symbol table, nothing elsewhere.
+    fn fake_process() -> ProcessSymbols {
+        let table = SymbolTable::from_functions(
+            [
+                (0x1000, 0x100, "backtrace::backtrace::trace_unsynchronized"),
+                (0x1100, 0x100, "pprof::profiler::perf_signal_handler_caller"),
+                (0x1200, 0x100, SIGNAL_HANDLER),
+                (0x2000, 0x100, "app::inner"),
+                (0x3000, 0x100, "app::outer"),
+                (0x4000, 0x100, "main"),
+            ]
+            .map(|(start, size, name)| (start, size, Cow::Borrowed(name))),
+        );
+        let mut binary = MappedFile::new(0x1000, 0x9000, 0x1000, "/bin/app", Some(Arc::new(table)));
+        binary.build_id = "0badc0de".to_owned();
+        let libc = MappedFile::new(0x10000, 0x11000, 0, "/lib/libc.so.6", None);
+        ProcessSymbols::from_mappings(vec![binary, libc])
+    }
+
+    fn timing() -> ProfileTiming {
+        ProfileTiming {
+            start: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            duration: Duration::from_secs(9),
+            frequency: FREQUENCY,
         }
     }
 
-    fn frames(thread_id: u64, stack: Vec<Vec<pprof::Symbol>>) -> pprof::Frames {
-        pprof::Frames {
-            frames: stack,
-            thread_name: format!("worker-{thread_id}"),
-            thread_id,
-            sample_timestamp: SystemTime::now(),
+    fn stack(addresses: &[u64], count: i64) -> SampledStack {
+        SampledStack {
+            addresses: addresses.to_vec(),
+            count,
         }
+    }
+
+    /// The names of a sample's stack, `0x…` for a location without a function.
+    fn stack_names(profile: &Profile, sample: &Sample) -> Vec<String> {
+        let text = |i: i64| profile.string_table[usize::try_from(i).unwrap_or(0)].clone();
+        sample
+            .location_id
+            .iter()
+            .map(|id| {
+                let location = &profile.location[usize::try_from(*id - 1).unwrap_or(0)];
+                match location.line.first() {
+                    Some(line) => text(
+                        profile.function[usize::try_from(line.function_id - 1).unwrap_or(0)].name,
+                    ),
+                    None => format!("{:#x}", location.address),
+                }
+            })
+            .collect()
     }
 
     #[test]
-    fn profiles_are_built_from_resolved_frames() {
-        let stack = || {
-            vec![
-                vec![symbol("backtrace::backtrace::trace_unsynchronized", 1)],
-                vec![symbol("pprof::profiler::perf_signal_handler_caller", 2)],
-                vec![symbol("app::inner", 10), symbol("app::outer", 20)],
-                vec![symbol("main", 30)],
-            ]
-        };
-        let mut report = pprof::Report {
-            data: HashMap::new(),
-            timing: Default::default(),
-        };
-        report.data.insert(frames(1, stack()), 3);
-        report.data.insert(frames(2, stack()), 4);
-        report
-            .data
-            .insert(frames(3, vec![vec![symbol("main", 31)]]), 1);
-        report.timing.frequency = FREQUENCY;
-        report.timing.duration = Duration::from_secs(9);
-        report.timing.start_time = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-
-        let profile = build_profile(&report);
+    fn profiles_are_built_from_sampled_addresses() {
+        // Return addresses: each resolves at the address before it.
+        let unwound_inline = [0x1001, 0x1101, 0x2011, 0x3021, 0x4001];
+        let stacks = [
+            // The same stack on two threads, under the unwinder's frames.
+            stack(&unwound_inline, 3),
+            stack(&unwound_inline, 4),
+            // `main` at another address; a zero count is no sample.
+            stack(&[0x4051], 1),
+            stack(&[0x4061], 0),
+        ];
+        let profile = build_profile(&stacks, &timing(), &fake_process());
         let text = |i: i64| profile.string_table[usize::try_from(i).unwrap_or(0)].as_str();
         let types: Vec<(&str, &str)> = profile
             .sample_type
@@ -429,49 +539,137 @@ mod tests {
         assert_eq!(profile.string_table[0], "");
 
         // The same stack on two threads is one sample; the unwinder's frames are gone.
-        let mut samples: Vec<(Vec<i64>, usize)> = profile
+        let mut samples: Vec<(Vec<i64>, Vec<String>)> = profile
             .sample
             .iter()
-            .map(|s| (s.value.clone(), s.location_id.len()))
+            .map(|s| (s.value.clone(), stack_names(&profile, s)))
             .collect();
         samples.sort();
         assert_eq!(
             samples,
-            [(vec![1, 10_000_000], 1), (vec![7, 70_000_000], 2)]
+            [
+                (vec![1, 10_000_000], vec!["main".to_owned()]),
+                (
+                    vec![7, 70_000_000],
+                    vec![
+                        "app::inner".to_owned(),
+                        "app::outer".to_owned(),
+                        "main".to_owned()
+                    ]
+                ),
+            ]
         );
+        // `main` at two addresses is one function and two locations, at the call instructions.
         let names: Vec<&str> = profile.function.iter().map(|f| text(f.name)).collect();
-        assert!(
-            !names
-                .iter()
-                .any(|n| n.contains("backtrace") || n.contains("pprof")),
-            "{names:?}"
-        );
-        // An inlined call is one location with a line per function, the innermost first.
-        let inlined = profile
-            .location
-            .iter()
-            .find(|l| l.line.len() == 2)
-            .map(|l| {
-                l.line
-                    .iter()
-                    .map(|line| {
-                        let function =
-                            &profile.function[usize::try_from(line.function_id - 1).unwrap_or(0)];
-                        (text(function.name), line.line)
-                    })
-                    .collect::<Vec<_>>()
-            });
-        assert_eq!(inlined, Some(vec![("app::inner", 10), ("app::outer", 20)]));
-        // `main` at two lines is one function and two locations.
         assert_eq!(names.iter().filter(|n| **n == "main").count(), 1);
-        assert_eq!(profile.location.len(), 3);
+        let mut addresses: Vec<u64> = profile.location.iter().map(|l| l.address).collect();
+        addresses.sort_unstable();
+        assert_eq!(addresses, [0x2010, 0x3020, 0x4000, 0x4050]);
+        assert!(profile.location.iter().all(|l| l.mapping_id == 1));
+        // Function level: no files, no lines.
+        assert!(profile.function.iter().all(|f| f.filename == 0));
         assert!(
             profile
                 .location
                 .iter()
-                .all(|l| l.mapping_id == MAIN_MAPPING)
+                .all(|l| l.line.len() == 1 && l.line[0].line == 0)
         );
-        assert_eq!(profile.mapping.len(), 1);
+    }
+
+    #[test]
+    fn frames_up_to_the_signal_trampoline_are_dropped_and_unknown_addresses_kept() {
+        // The unwinder, pprof-rs's signal handler, the trampoline in libc, then the program,
+        // interrupted at the first instruction of `app::inner` (an address looked up as it is);
+        // the outermost frames in libc (no symbol table) and outside every mapping (the vDSO).
+        let stacks = [stack(
+            &[
+                0x1001,
+                0x1201,
+                0x10101,
+                0x2000,
+                0x4001,
+                0x10201,
+                0x7fff_0001,
+            ],
+            2,
+        )];
+        let profile = build_profile(&stacks, &timing(), &fake_process());
+        assert_eq!(profile.sample.len(), 1);
+        assert_eq!(
+            stack_names(&profile, &profile.sample[0]),
+            ["app::inner", "main", "0x10200", "0x7fff0000"]
+        );
+        let mapping_of = |address: u64| {
+            profile
+                .location
+                .iter()
+                .find(|l| l.address == address)
+                .map(|l| l.mapping_id)
+        };
+        assert_eq!(mapping_of(0x2000), Some(1));
+        assert_eq!(mapping_of(0x10200), Some(2));
+        assert_eq!(mapping_of(0x7fff_0000), Some(0));
+
+        let text = |i: i64| profile.string_table[usize::try_from(i).unwrap_or(0)].as_str();
+        let mappings: Vec<(u64, u64, u64, u64, &str, &str, bool)> = profile
+            .mapping
+            .iter()
+            .map(|m| {
+                (
+                    m.id,
+                    m.memory_start,
+                    m.memory_limit,
+                    m.file_offset,
+                    text(m.filename),
+                    text(m.build_id),
+                    m.has_functions,
+                )
+            })
+            .collect();
+        assert_eq!(
+            mappings,
+            [
+                (1, 0x1000, 0x9000, 0x1000, "/bin/app", "0badc0de", true),
+                (2, 0x10000, 0x11000, 0, "/lib/libc.so.6", "", false),
+            ]
+        );
+    }
+
+    #[inline(never)]
+    fn a_function_the_symbol_table_knows(value: u64) -> u64 {
+        value.wrapping_mul(31).rotate_left(7)
+    }
+
+    #[test]
+    fn the_symbol_table_of_the_running_binary_resolves_its_functions() {
+        let symbols = ProcessSymbols::load();
+        let function = a_function_the_symbol_table_knows as fn(u64) -> u64;
+        assert_eq!(function(1), 31 << 7);
+        let address = function as usize as u64;
+        for inside in [address, address + 1] {
+            let resolved = symbols.resolve(inside);
+            assert_eq!(resolved.mapping, Some(0), "{:?}", symbols.mappings());
+            let name = resolved.name.unwrap_or_default();
+            assert!(
+                name.ends_with("tests::a_function_the_symbol_table_knows"),
+                "{name:?}"
+            );
+            assert!(!name.contains("::h"), "no hash suffix: {name}");
+        }
+        // The binary's mapping comes first, under its own path.
+        let binary = &symbols.mappings()[0];
+        let executable = std::env::current_exe().map(|p| p.display().to_string());
+        assert_eq!(
+            Ok(binary.path.clone()),
+            executable.map_err(|e| e.to_string())
+        );
+        assert!(binary.contains(address) && binary.has_functions());
+        // Kept small: function names only.
+        assert!(
+            symbols.heap_bytes() < 64 * 1024 * 1024,
+            "{}",
+            symbols.heap_bytes()
+        );
     }
 
     fn seconds(query: Option<&str>) -> Option<u64> {
