@@ -23,12 +23,11 @@
 //!   binary's DWARF and keeps it for the life of the process. [`symbols`] names functions from
 //!   the ELF symbol tables instead, read on the first profile and kept (about 1 MB): function
 //!   names, no files, lines or inlined calls.
-//! - pprof-rs still resolves one backtrace itself whenever a profiler starts, which fills that
-//!   DWARF cache (the binary mapped, about 37 MB resident, and parsed units); the cache is
-//!   cleared right after, at the price of that parse (about 0.1 s of CPU) on every profile.
-//!   What this cannot remove is pprof-rs's own sample table, 4096 × 4 entries of 4 KB (about
-//!   68 MB), allocated at the first profile and again at every stop, and kept: see
-//!   `docs/performance.md`.
+//! - pprof-rs is patched (`vendor/pprof/FERROALLOY.md`): its in-memory sample table has 256
+//!   entries instead of 16,384 (68 MB, allocated at every profile; evicted stacks already
+//!   spill to its temporary file), and starting a profiler no longer resolves a backtrace (which
+//!   parsed the binary's DWARF into a cache kept for the life of the process). RSS stays within
+//!   a few MB of idle however many profiles are taken: see `docs/performance.md`.
 //! - One location per address (the interrupted instruction's, then each return address minus
 //!   one, the call instruction, as symbolizers expect) with its mapping, so `go tool pprof`
 //!   shows addresses; one function per name; one mapping per executable mapping of the process,
@@ -195,10 +194,6 @@ fn run_profiler(duration: Duration, stop: &mpsc::Receiver<()>) -> Outcome {
         }
         Err(err) => return Outcome::NotStarted(err.to_string()),
     };
-    // pprof-rs resolves one backtrace when it starts (to initialise the unwinder before the
-    // signal handler needs it), which makes backtrace-rs map the binary and parse its DWARF into
-    // a cache kept for the life of the process. Nothing here resolves through it: drop it.
-    backtrace::clear_symbol_cache();
     match stop.recv_timeout(duration) {
         Err(mpsc::RecvTimeoutError::Timeout) => {}
         Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return Outcome::Abandoned,
