@@ -8,6 +8,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+/// A fresh temporary directory, removed when dropped.
+pub fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary directory")
+}
+
+/// Write `text` to `path`, replacing what was there.
+pub fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write file");
+}
+
 /// The path of the `ferroalloy` binary built for this test run.
 ///
 /// `cargo test --workspace` builds it next to the test executables' directory; when a test of

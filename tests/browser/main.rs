@@ -23,7 +23,7 @@ use chromium::Chromium;
 use ferroalloy_pyroscope::generated::perftools::profiles::{Profile, Sample, ValueType};
 use ferroalloy_pyroscope::pprof::encode_gzip;
 use ferroalloy_tests::{
-    RunningFerroalloy, free_port, http_request, http_request_with_body, start_run,
+    RunningFerroalloy, free_port, http_request, http_request_with_body, start_run, write,
 };
 use pprof_target::PprofTarget;
 use serde_json::Value as Json;
@@ -95,10 +95,6 @@ fn artifacts_dir() -> PathBuf {
     let dir = target.join("ui-artifacts");
     fs::create_dir_all(&dir).expect("create the artifacts directory");
     dir
-}
-
-fn write(path: &Path, text: &str) {
-    fs::write(path, text).expect("write file");
 }
 
 /// The pipeline of the brief: `local.file` components (a secret one; `source`, whose content

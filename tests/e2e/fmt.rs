@@ -2,11 +2,7 @@
 
 use std::fs;
 
-use ferroalloy_tests::{conformance_dir, run_in};
-
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary directory")
-}
+use ferroalloy_tests::{conformance_dir, run_in, temp};
 
 #[test]
 fn formats_every_printer_case_through_stdin_like_alloy() {

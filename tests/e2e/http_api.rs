@@ -6,19 +6,10 @@
     reason = "a broken fixture stops the test with a message"
 )]
 
-use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use ferroalloy_tests::{http_request, start_run};
-
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary directory")
-}
-
-fn write(path: &Path, text: &str) {
-    fs::write(path, text).expect("write file");
-}
+use ferroalloy_tests::{http_request, start_run, temp, write};
 
 /// `local.file "a"` reads `<dir>/a.txt`, which names `<dir>/b.txt`; `local.file "b"` reads the
 /// file `a` names; `local.file "c"` is on its own.

@@ -17,7 +17,6 @@
     reason = "a broken fixture stops the test with a message"
 )]
 
-use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
@@ -31,7 +30,8 @@ use ferroalloy_test_util::pyroscope_server::{
     FakePyroscope, ReceivedRequest, Route, ScriptedResponse,
 };
 use ferroalloy_tests::{
-    HttpReply, RunningFerroalloy, free_port, http_request_with_body, metric_sum, start_run,
+    HttpReply, RunningFerroalloy, free_port, http_request_with_body, metric_sum, start_run, temp,
+    write,
 };
 use prost::Message;
 use serde_json::{Value, json};
@@ -41,14 +41,6 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// The secret of item 19.
 const PASSWORD: &str = "s3cr3t-pw";
-
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary directory")
-}
-
-fn write(path: &Path, text: &str) {
-    fs::write(path, text).expect("write file");
-}
 
 // ---------------------------------------------------------------------------------------------
 // fixtures

@@ -20,7 +20,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ferroalloy_pyroscope::pprof::{Profile, decode_profile, sample_types, string_at};
-use ferroalloy_tests::{HttpReply, ferroalloy_binary, free_port, http_request, start_run};
+use ferroalloy_tests::{HttpReply, ferroalloy_binary, free_port, http_request, start_run, temp};
 use serde_json::Value;
 
 /// The bound of the wait for the first stored profile (the 60 s).
@@ -28,10 +28,6 @@ const PROFILE_WAIT: Duration = Duration::from_secs(60);
 
 /// The most a gzipped profile may decompress to in these tests.
 const LIMIT: usize = 64 << 20;
-
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary directory")
-}
 
 /// Whether `profile` is a CPU profile as Go's `/debug/pprof/profile` serves one.
 fn is_cpu_profile(profile: &Profile) -> bool {

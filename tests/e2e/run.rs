@@ -12,15 +12,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ferroalloy_tests::{RunningFerroalloy, run_in, start_run};
-
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary directory")
-}
-
-fn write(path: &Path, text: &str) {
-    fs::write(path, text).expect("write file");
-}
+use ferroalloy_tests::{RunningFerroalloy, run_in, start_run, temp, write};
 
 /// `local.file "<label>" { filename = "<dir>/<label>.txt" }`, creating the file with `content`.
 fn file_block(dir: &Path, label: &str, content: &str) -> String {

@@ -7,21 +7,12 @@
     reason = "a broken fixture stops the test with a message"
 )]
 
-use std::fs;
 use std::path::Path;
 
 use ferroalloy_test_util::BlockingFakePyroscope;
 use ferroalloy_test_util::pyroscope_server::FakePyroscope;
-use ferroalloy_tests::{RunningFerroalloy, run_in, start_run};
+use ferroalloy_tests::{RunningFerroalloy, run_in, start_run, temp, write};
 use serde_json::{Value, json};
-
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary directory")
-}
-
-fn write(path: &Path, text: &str) {
-    fs::write(path, text).expect("write file");
-}
 
 /// The configuration of item 1: `local.file "k"`, `pyroscope.write "w"` and `pyroscope.scrape
 /// "s"` whose target is the fake server.

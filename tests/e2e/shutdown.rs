@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use ferroalloy_test_util::pyroscope_server::{Gate, Outcome, ReceivedRequest};
 use ferroalloy_test_util::{BlockingFakePyroscope, Route, ScriptedResponse};
-use ferroalloy_tests::{RunningFerroalloy, free_port, start_run, try_http_request_with_body};
+use ferroalloy_tests::{RunningFerroalloy, free_port, start_run, temp, try_http_request_with_body};
 
 /// The fake Pyroscope server on a runtime of its own; stopped when dropped.
 fn start_fake() -> BlockingFakePyroscope {
@@ -34,10 +34,6 @@ fn start_fake() -> BlockingFakePyroscope {
 fn wait_for_ingests(fake: &BlockingFakePyroscope, n: usize) -> Vec<ReceivedRequest> {
     fake.wait_for(Route::Ingest, n, Duration::from_secs(30))
         .unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary directory")
 }
 
 /// `pyroscope.write "w"` (one worker, so requests go one at a time) fed by

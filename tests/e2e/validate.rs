@@ -7,11 +7,7 @@
 use std::fs;
 use std::path::Path;
 
-use ferroalloy_tests::{conformance_dir, run_in, write_txtar};
-
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary directory")
-}
+use ferroalloy_tests::{conformance_dir, run_in, temp, write_txtar};
 
 fn write(dir: &Path, name: &str, text: &str) {
     fs::write(dir.join(name), text).expect("write config");
