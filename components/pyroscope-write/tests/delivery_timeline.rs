@@ -285,6 +285,18 @@ async fn settle(endpoint: &Endpoint) -> EndpointState {
 }
 
 /// §10.3's invariant, in debug state and in metrics (a single endpoint per registry).
+/// Assert one jittered retry wait of the window starting at `lo`: the schedule draws it from
+/// `[lo, 2·lo)` at nanosecond resolution, and tokio's timer wheel fires a sleep at the first
+/// millisecond tick at or after its deadline, so on the paused clock (every attempt at a whole
+/// millisecond) the observed wait is the draw rounded up: `[lo, 2·lo]`.
+fn assert_jittered_wait(wait: Duration, lo: Duration) {
+    assert!(
+        wait >= lo && wait <= lo * 2,
+        "wait {wait:?} outside [{lo:?}, {:?}]",
+        lo * 2
+    );
+}
+
 fn check_invariant(setup: &Setup, state: &EndpointState) {
     assert_eq!(
         state.enqueued_profiles,
@@ -344,14 +356,8 @@ async fn retries_503_twice_then_delivers_with_doubling_waits() {
     assert_eq!(t.len(), 3);
     let w1 = t[1] - t[0];
     let w2 = t[2] - t[1];
-    assert!(
-        w1 >= Duration::from_millis(100) && w1 < Duration::from_millis(200),
-        "{w1:?}"
-    );
-    assert!(
-        w2 >= Duration::from_millis(200) && w2 < Duration::from_millis(400),
-        "{w2:?}"
-    );
+    assert_jittered_wait(w1, Duration::from_millis(100));
+    assert_jittered_wait(w2, Duration::from_millis(200));
     let l = [("endpoint", URL)];
     assert_eq!(setup.value("pyroscope_write_sent_profiles_total", &l), 1.0);
     assert_eq!(setup.value("pyroscope_write_sent_bytes_total", &l), 10.0);
@@ -427,11 +433,7 @@ async fn unparsable_retry_after_keeps_the_backoff() {
     ep.enqueue(&push_item());
     settle(&ep).await;
     let t = script.times();
-    let w = t[1] - t[0];
-    assert!(
-        w >= Duration::from_millis(100) && w < Duration::from_millis(200),
-        "{w:?}"
-    );
+    assert_jittered_wait(t[1] - t[0], Duration::from_millis(100));
 }
 
 #[tokio::test(start_paused = true)]
