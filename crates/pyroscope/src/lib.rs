@@ -8,14 +8,17 @@
 //! - [`labels`]: label validation and processing of pyroscope.write, the `/ingest` `name`
 //!   grammar, Go-compatible query parsing and encoding.
 //! - [`push`]: encoding a series once into a shareable frame.
-//! - [`pprof`]: bounded gunzip, pprof decoding and encoding, client-side delta profiles.
+//! - [`gunzip`]: bounded gunzip of whole bodies or their chunks (zlib-rs inflate).
+//! - [`pprof`]: pprof decoding and encoding, client-side delta profiles.
 //!
-//! Design decision: this crate holds no runtime state and no network code; it depends only on
-//! `ferroalloy-value` (for capsules), `ferroalloy-syntax` (Go rune quoting), `bytes`, `prost`
-//! and `flate2`, so every component can use it.
+//! Design decision: this crate holds no runtime state (beyond each thread's reusable inflate
+//! state) and no network code; it depends only on `ferroalloy-value` (for capsules),
+//! `ferroalloy-syntax` (Go rune quoting), `bytes`, `prost`, `flate2` and `zlib-rs`, so every
+//! component can use it.
 
 pub mod connect;
 pub mod generated;
+pub mod gunzip;
 pub mod labels;
 pub mod pprof;
 pub mod push;

@@ -2,12 +2,8 @@
 //! delta of cumulative profiles (pyroscope-scrape §5.5).
 //!
 //! Design decisions:
-//! - Decompression is always bounded ([`gunzip_limited`]): a gzip bomb stops at the limit with
-//!   [`PprofError::TooLarge`] instead of exhausting memory. Concatenated gzip members are read as
-//!   one stream, like Go's `gzip.Reader`. The output is reserved once from the gzip trailer's
-//!   size (capped by the limit and by what the input could inflate to), and the input is read in
-//!   place, also when it arrives as several chunks ([`gunzip_chunks_limited`]): gunzip is the
-//!   largest cost of forwarding a pushed profile, so it does no copy or regrowth of its own.
+//! - Decompression is always bounded ([`gunzip_limited`], from [`crate::gunzip`]): a gzip bomb
+//!   stops at the limit with [`PprofError::TooLarge`] instead of exhausting memory.
 //! - [`DeltaProfiler`] identifies a sample by what it *means* (addresses, function and file names
 //!   and lines, labels resolved through the string table), never by raw ids, so two scrapes of the
 //!   same process that number their locations differently still line up. Location identities
@@ -17,18 +13,18 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use flate2::Compression;
-use flate2::bufread::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use prost::Message;
 
 pub use crate::generated::perftools::profiles::{
     Function, Label, Line, Location, Mapping, Profile, Sample, ValueType,
 };
+pub use crate::gunzip::{gunzip_chunks_limited, gunzip_limited};
 
 /// Why a pprof payload could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -47,106 +43,6 @@ pub enum PprofError {
 /// Whether `data` starts with the gzip magic `1f 8b`.
 pub fn is_gzip(data: &[u8]) -> bool {
     data.starts_with(&[0x1f, 0x8b])
-}
-
-/// The largest ratio of output to input of a deflate stream (a 258-byte match costs at least
-/// about two bits): a trailer announcing more than this is not believed when pre-sizing.
-const MAX_DEFLATE_RATIO: usize = 1032;
-
-/// The output size to reserve for gunzipping `len` bytes whose last four are `trailer`: the last
-/// member's `ISIZE` (the uncompressed size mod 2^32, little-endian), capped by what `len` bytes
-/// could inflate to and by `limit` + 1. Only a hint: a lying or wrapped trailer costs a regrowth
-/// or an unused reservation, never a wrong result.
-fn gunzip_size_hint(len: usize, trailer: Option<[u8; 4]>, limit: usize) -> usize {
-    trailer.map_or(0, |bytes| {
-        usize::try_from(u32::from_le_bytes(bytes))
-            .unwrap_or(usize::MAX)
-            .min(len.saturating_mul(MAX_DEFLATE_RATIO))
-            .min(limit.saturating_add(1))
-    })
-}
-
-/// The last four bytes of the concatenation of `chunks`, if it has four.
-fn last_four<T: AsRef<[u8]>>(chunks: &[T]) -> Option<[u8; 4]> {
-    let mut out = [0u8; 4];
-    let mut missing = out.len();
-    for byte in chunks.iter().rev().flat_map(|c| c.as_ref().iter().rev()) {
-        missing -= 1;
-        out[missing] = *byte;
-        if missing == 0 {
-            return Some(out);
-        }
-    }
-    None
-}
-
-/// Reads the concatenation of `chunks` without joining them (a `BufRead` over the slices).
-struct ChunkReader<'a, T> {
-    chunks: &'a [T],
-    /// Bytes of `chunks[0]` already consumed.
-    at: usize,
-}
-
-impl<T: AsRef<[u8]>> std::io::BufRead for ChunkReader<'_, T> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        while let Some((first, rest)) = self.chunks.split_first() {
-            match first.as_ref().get(self.at..) {
-                Some(left) if !left.is_empty() => break,
-                _ => {
-                    self.chunks = rest;
-                    self.at = 0;
-                }
-            }
-        }
-        Ok(self
-            .chunks
-            .first()
-            .and_then(|c| c.as_ref().get(self.at..))
-            .unwrap_or_default())
-    }
-
-    fn consume(&mut self, amount: usize) {
-        self.at += amount;
-    }
-}
-
-impl<T: AsRef<[u8]>> Read for ChunkReader<'_, T> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use std::io::BufRead as _;
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-/// Gunzip `data` (all members), failing with [`PprofError::TooLarge`] as soon as the output would
-/// exceed `limit` bytes.
-pub fn gunzip_limited(data: &[u8], limit: usize) -> Result<Vec<u8>, PprofError> {
-    gunzip_chunks_limited(&[data], limit)
-}
-
-/// [`gunzip_limited`] of the concatenation of `chunks` (e.g. the frames of an HTTP body), read
-/// in place: the compressed bytes are never joined or copied into an intermediate buffer.
-///
-/// The output is reserved up front from the gzip trailer's `ISIZE` ([`gunzip_size_hint`]), so a
-/// well-formed single-member body inflates without regrowth copies.
-pub fn gunzip_chunks_limited<T: AsRef<[u8]>>(
-    chunks: &[T],
-    limit: usize,
-) -> Result<Vec<u8>, PprofError> {
-    let len = chunks.iter().map(|c| c.as_ref().len()).sum();
-    let mut out = Vec::with_capacity(gunzip_size_hint(len, last_four(chunks), limit));
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    MultiGzDecoder::new(ChunkReader { chunks, at: 0 })
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(PprofError::Gzip)?;
-    if out.len() > limit {
-        return Err(PprofError::TooLarge(limit));
-    }
-    Ok(out)
 }
 
 /// Decode a pprof payload, gunzipping it first (bounded by `limit`) when it is gzip.
@@ -422,89 +318,4 @@ fn sample_key(
         .collect();
     labels.sort();
     SampleKey { stack, labels }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const LIMIT: usize = 1 << 20;
-
-    /// `data` cut at `cuts` (sorted offsets) into owned chunks.
-    fn split(data: &[u8], cuts: &[usize]) -> Vec<Bytes> {
-        let mut out = Vec::new();
-        let mut from = 0;
-        for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
-            out.push(Bytes::copy_from_slice(&data[from..cut]));
-            from = cut;
-        }
-        out
-    }
-
-    #[test]
-    fn chunks_read_like_one_buffer() {
-        let data: Vec<u8> = (0..5000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
-        let packed = [gzip(&data[..7000]).to_vec(), gzip(&data[7000..]).to_vec()].concat();
-        let whole = gunzip_limited(&packed, LIMIT).ok();
-        assert_eq!(whole.as_deref(), Some(data.as_slice()));
-        // every single cut (including empty chunks at the ends), and cuts inside the header and
-        // the trailer of both members
-        for cut in 0..=packed.len() {
-            let chunks = split(&packed, &[cut]);
-            assert_eq!(
-                gunzip_chunks_limited(&chunks, LIMIT).ok(),
-                whole,
-                "cut {cut}"
-            );
-        }
-        let n = packed.len();
-        let chunks = split(&packed, &[1, 2, 3, 10, n - 3, n - 2, n - 1, n]);
-        assert_eq!(gunzip_chunks_limited(&chunks, LIMIT).ok(), whole);
-        let none: [&[u8]; 0] = [];
-        assert_eq!(
-            gunzip_chunks_limited(&none, LIMIT).ok(),
-            gunzip_limited(&[], LIMIT).ok()
-        );
-        // the limit and the errors are the same as for one buffer
-        assert!(matches!(
-            gunzip_chunks_limited(&split(&packed, &[100]), data.len() - 1),
-            Err(PprofError::TooLarge(_))
-        ));
-        assert!(matches!(
-            gunzip_chunks_limited(&split(&packed[..n - 4], &[100]), LIMIT),
-            Err(PprofError::Gzip(_))
-        ));
-    }
-
-    #[test]
-    fn size_hint_trusts_the_trailer_only_within_bounds() {
-        let packed = gzip(&[7u8; 10_000]);
-        let trailer = last_four(&[&packed[..]]);
-        assert_eq!(gunzip_size_hint(packed.len(), trailer, LIMIT), 10_000);
-        assert_eq!(
-            last_four(&split(&packed, &[packed.len() - 2])),
-            trailer,
-            "the trailer is found across chunks"
-        );
-        // capped by the limit (+1, to see that it is passed) and by the deflate ratio
-        assert_eq!(gunzip_size_hint(packed.len(), trailer, 100), 101);
-        let lie = Some(u32::MAX.to_le_bytes());
-        assert_eq!(
-            gunzip_size_hint(20, lie, usize::MAX),
-            20 * MAX_DEFLATE_RATIO
-        );
-        assert_eq!(gunzip_size_hint(3, None, LIMIT), 0);
-        assert_eq!(last_four(&[&b"abc"[..]]), None);
-        // a lying trailer only sizes the reservation: the body is still checked against it
-        let mut lying = packed.to_vec();
-        let n = lying.len();
-        lying[n - 4..].copy_from_slice(&1u32.to_le_bytes());
-        assert!(matches!(
-            gunzip_limited(&lying, LIMIT),
-            Err(PprofError::Gzip(_))
-        ));
-        let mut bigger = packed.to_vec();
-        bigger[n - 4..].copy_from_slice(&20_000u32.to_le_bytes());
-        assert!(gunzip_limited(&bigger, LIMIT).is_err());
-    }
 }
