@@ -637,4 +637,38 @@ mod tests {
             Some([data.as_slice(), b"x"].concat())
         );
     }
+
+    proptest::proptest! {
+        /// Any members, header flags, chunking and one corrupted byte: the result is what
+        /// miniz_oxide's `MultiGzDecoder` makes of the same bytes whenever either succeeds, the
+        /// chunked read equals the whole read, and nothing panics.
+        #[test]
+        fn any_stream_reads_as_miniz_oxide_reads_it(
+            members in proptest::collection::vec(
+                (proptest::collection::vec(proptest::num::u8::ANY, 0..3000), 0u8..32),
+                1..4,
+            ),
+            cuts in proptest::collection::vec(0usize..20_000, 0..6),
+            corrupt in proptest::option::of((0usize..20_000, 1u8..=255)),
+        ) {
+            let mut bytes = Vec::new();
+            for (data, flags) in &members {
+                bytes.extend(member(data, flags & (FHCRC | FEXTRA | FNAME | FCOMMENT)));
+            }
+            if let Some((at, mask)) = corrupt
+                && !bytes.is_empty()
+            {
+                let at = at % bytes.len();
+                bytes[at] ^= mask;
+            }
+            let ours = gunzip_limited(&bytes, LIMIT).ok();
+            let theirs = reference(&bytes);
+            if ours.is_some() || theirs.is_some() {
+                proptest::prop_assert_eq!(&ours, &theirs);
+            }
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+            cuts.sort_unstable();
+            proptest::prop_assert_eq!(gunzip_chunks_limited(&split(&bytes, &cuts), LIMIT).ok(), ours);
+        }
+    }
 }
