@@ -1,6 +1,7 @@
 //! `pyroscope.write` inside the real `ferroalloy run`, delivering to fake Pyroscope servers
 //! started in the test process: runtime §15 items 9, 10, 18 and 19, and the end-to-end
-//! pipeline (`pyroscope.receive_http` → `pyroscope.write` → several servers).
+//! pipeline (`pyroscope.receive_http` → `pyroscope.write` → several servers), and DESIGN.md's
+//! "reload under load" row through the binary.
 //!
 //! Design decisions:
 //! - the fake servers ([`FakePyroscope`]) run on tokio runtimes of their own
@@ -1009,5 +1010,128 @@ fn a_url_password_and_a_bearer_token_stay_out_of_metrics_debug_info_and_logs() {
         !w["arguments"].to_string().contains("s3cr3t-token"),
         "{}",
         w["arguments"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// DESIGN.md's "reload under load" row, through the binary
+
+/// The sample IDs a server received, as numbers, in arrival order.
+fn received_ids(requests: &[ReceivedRequest]) -> Vec<usize> {
+    requests
+        .iter()
+        .flat_map(|r| r.series.iter().flat_map(|s| s.samples.iter()))
+        .map(|s| s.id.parse().expect("a numbered sample ID"))
+        .collect()
+}
+
+/// `pyroscope.write "w"` with one endpoint per URL.
+fn writer_block(urls: &[String]) -> String {
+    let endpoints: String = urls
+        .iter()
+        .map(|url| format!("  endpoint {{\n    url = \"{url}\"\n  }}\n"))
+        .collect();
+    format!("pyroscope.write \"w\" {{\n{endpoints}}}\n")
+}
+
+#[test]
+fn a_reload_under_load_loses_nothing_on_the_endpoint_it_keeps() {
+    let fakes = Fakes::start(3);
+    let (a, b, c) = (fakes.url(0), fakes.url(1), fakes.url(2));
+    let dir = temp();
+    let config = dir.path().join("main.alloy");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let receiver = receiver_block(port);
+    write(
+        &config,
+        &format!("{}\n{receiver}", writer_block(&[a.clone(), b.clone()])),
+    );
+    let run = start_run(dir.path(), &["--config.watch=false", "main.alloy"]);
+    run.wait_ready();
+    wait_listening(&run, &addr);
+
+    // A client pushing numbered profiles back to back, one request at a time (every one
+    // answered 200), until told to stop, at most 20,000.
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let client = std::thread::spawn({
+        let (sent, stop, addr) = (sent.clone(), stop.clone(), addr.clone());
+        move || {
+            use std::sync::atomic::Ordering::SeqCst;
+            while !stop.load(SeqCst) && sent.load(SeqCst) < 20_000 {
+                let id = sent.load(SeqCst);
+                push_one(&addr, "svc", &id.to_string(), 1);
+                sent.store(id + 1, SeqCst);
+            }
+        }
+    });
+    let sent_at_least = |n: usize| {
+        run.wait_until(WAIT, |_| {
+            sent.load(std::sync::atomic::Ordering::SeqCst) >= n
+        })
+    };
+
+    assert!(sent_at_least(300), "the client stalled before the reload");
+    write(
+        &config,
+        &format!("{}\n{receiver}", writer_block(&[a.clone(), c.clone()])),
+    );
+    let reload = run.post("/-/reload");
+    assert_eq!(
+        (reload.status, reload.text()),
+        (200, "config reloaded\n".to_owned())
+    );
+    let answered_before_reload_returned = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        sent_at_least(answered_before_reload_returned + 300),
+        "the client stalled after the reload"
+    );
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    client.join().expect("the client thread ends");
+    let total = sent.load(std::sync::atomic::Ordering::SeqCst);
+
+    // A, kept: every profile exactly once.
+    let mut at_a = received_ids(&fakes.wait_for(0, Route::Push, total));
+    at_a.sort_unstable();
+    assert_eq!(
+        at_a,
+        (0..total).collect::<Vec<_>>(),
+        "A lost or repeated profiles"
+    );
+    let labels = [
+        ("component_id", "pyroscope.write.w"),
+        ("endpoint", a.as_str()),
+    ];
+    let counted = run.wait_until(WAIT, |run| {
+        metric(run, "pyroscope_write_sent_profiles_total", &labels) == Some(total as f64)
+    });
+    assert!(counted, "A's sent counter did not carry over the reload");
+    assert_eq!(
+        metric(&run, "pyroscope_write_dropped_profiles_total", &labels),
+        Some(0.0)
+    );
+
+    // B, removed, got a gapless start; C, added, a gapless end. The request answered last when
+    // the reload returned may have been queued before the swap; the next one was sent after it.
+    let mut at_b = Vec::new();
+    let b_gapless = run.wait_until(WAIT, |_| {
+        at_b = received_ids(&fakes.server(1).requests_to(Route::Push));
+        at_b.sort_unstable();
+        !at_b.is_empty() && at_b == (0..at_b.len()).collect::<Vec<_>>()
+    });
+    assert!(b_gapless, "B's profiles are not a gapless start: {at_b:?}");
+    let mut at_c = Vec::new();
+    let c_complete = run.wait_until(WAIT, |_| {
+        at_c = received_ids(&fakes.server(2).requests_to(Route::Push));
+        at_c.sort_unstable();
+        at_c.last() == Some(&(total - 1))
+    });
+    assert!(c_complete, "C did not get the last profile: {at_c:?}");
+    let first_at_c = at_c[0];
+    assert_eq!(at_c, (first_at_c..total).collect::<Vec<_>>(), "C has a gap");
+    assert!(
+        first_at_c <= answered_before_reload_returned + 1,
+        "C starts at {first_at_c}, after the reload returned at {answered_before_reload_returned}"
     );
 }
