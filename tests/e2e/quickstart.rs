@@ -224,21 +224,42 @@ fn the_cpu_profile_endpoint_can_be_disabled() {
 // the quickstart
 
 /// `examples/quickstart.alloy` with its HTTP server port (12345) and its receiver port (4040)
-/// replaced.
+/// replaced where the configuration uses them (the comments keep the defaults). Each token is
+/// replaced whole, with its closing quote or line end, so a chosen port that contains `4040`
+/// (e.g. 40407) is neither mistaken for a leftover nor rewritten by a later replacement.
 fn quickstart_config(http_port: u16, receive_port: u16) -> String {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart.alloy");
     let text = fs::read_to_string(&example).expect("read examples/quickstart.alloy");
-    for expected in ["\"127.0.0.1:12345\"", "\"http://127.0.0.1:4040\"", "= 4040"] {
+    let replacements = [
+        (
+            "\"127.0.0.1:12345\"".to_owned(),
+            format!("\"127.0.0.1:{http_port}\""),
+        ),
+        (
+            "\"http://127.0.0.1:4040\"".to_owned(),
+            format!("\"http://127.0.0.1:{receive_port}\""),
+        ),
+        ("= 4040\n".to_owned(), format!("= {receive_port}\n")),
+    ];
+    let mut text = text;
+    for (default, chosen) in &replacements {
+        assert_eq!(
+            text.matches(default.as_str()).count(),
+            1,
+            "the example no longer has {default} once"
+        );
+        text = text.replace(default.as_str(), chosen);
+    }
+    for (default, chosen) in &replacements {
         assert!(
-            text.contains(expected),
-            "the example no longer has {expected}"
+            !text.contains(default.as_str()),
+            "{default} left in:\n{text}"
+        );
+        assert!(
+            text.contains(chosen.as_str()),
+            "{chosen} missing in:\n{text}"
         );
     }
-    let text = text
-        .replace("127.0.0.1:12345", &format!("127.0.0.1:{http_port}"))
-        .replace("127.0.0.1:4040", &format!("127.0.0.1:{receive_port}"))
-        .replace("= 4040", &format!("= {receive_port}"));
-    assert!(!text.contains("12345") && !text.contains("4040"), "{text}");
     text
 }
 
