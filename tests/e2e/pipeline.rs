@@ -19,6 +19,8 @@
 )]
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -1025,6 +1027,13 @@ fn received_ids(requests: &[ReceivedRequest]) -> Vec<usize> {
         .collect()
 }
 
+/// The sample IDs `server` has received on the push route, sorted.
+fn sorted_push_ids(server: &FakePyroscope) -> Vec<usize> {
+    let mut ids = received_ids(&server.requests_to(Route::Push));
+    ids.sort_unstable();
+    ids
+}
+
 /// `pyroscope.write "w"` with one endpoint per URL.
 fn writer_block(urls: &[String]) -> String {
     let endpoints: String = urls
@@ -1053,24 +1062,19 @@ fn a_reload_under_load_loses_nothing_on_the_endpoint_it_keeps() {
 
     // A client pushing numbered profiles back to back, one request at a time (every one
     // answered 200), until told to stop, at most 20,000.
-    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
     let client = std::thread::spawn({
         let (sent, stop, addr) = (sent.clone(), stop.clone(), addr.clone());
         move || {
-            use std::sync::atomic::Ordering::SeqCst;
-            while !stop.load(SeqCst) && sent.load(SeqCst) < 20_000 {
-                let id = sent.load(SeqCst);
+            while !stop.load(Ordering::SeqCst) && sent.load(Ordering::SeqCst) < 20_000 {
+                let id = sent.load(Ordering::SeqCst);
                 push_one(&addr, "svc", &id.to_string(), 1);
-                sent.store(id + 1, SeqCst);
+                sent.store(id + 1, Ordering::SeqCst);
             }
         }
     });
-    let sent_at_least = |n: usize| {
-        run.wait_until(WAIT, |_| {
-            sent.load(std::sync::atomic::Ordering::SeqCst) >= n
-        })
-    };
+    let sent_at_least = |n: usize| run.wait_until(WAIT, |_| sent.load(Ordering::SeqCst) >= n);
 
     assert!(sent_at_least(300), "the client stalled before the reload");
     write(
@@ -1082,14 +1086,14 @@ fn a_reload_under_load_loses_nothing_on_the_endpoint_it_keeps() {
         (reload.status, reload.text()),
         (200, "config reloaded\n".to_owned())
     );
-    let answered_before_reload_returned = sent.load(std::sync::atomic::Ordering::SeqCst);
+    let answered_before_reload_returned = sent.load(Ordering::SeqCst);
     assert!(
         sent_at_least(answered_before_reload_returned + 300),
         "the client stalled after the reload"
     );
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    stop.store(true, Ordering::SeqCst);
     client.join().expect("the client thread ends");
-    let total = sent.load(std::sync::atomic::Ordering::SeqCst);
+    let total = sent.load(Ordering::SeqCst);
 
     // A, kept: every profile exactly once.
     let mut at_a = received_ids(&fakes.wait_for(0, Route::Push, total));
@@ -1116,15 +1120,13 @@ fn a_reload_under_load_loses_nothing_on_the_endpoint_it_keeps() {
     // the reload returned may have been queued before the swap; the next one was sent after it.
     let mut at_b = Vec::new();
     let b_gapless = run.wait_until(WAIT, |_| {
-        at_b = received_ids(&fakes.server(1).requests_to(Route::Push));
-        at_b.sort_unstable();
+        at_b = sorted_push_ids(fakes.server(1));
         !at_b.is_empty() && at_b == (0..at_b.len()).collect::<Vec<_>>()
     });
     assert!(b_gapless, "B's profiles are not a gapless start: {at_b:?}");
     let mut at_c = Vec::new();
     let c_complete = run.wait_until(WAIT, |_| {
-        at_c = received_ids(&fakes.server(2).requests_to(Route::Push));
-        at_c.sort_unstable();
+        at_c = sorted_push_ids(fakes.server(2));
         at_c.last() == Some(&(total - 1))
     });
     assert!(c_complete, "C did not get the last profile: {at_c:?}");

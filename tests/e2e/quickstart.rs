@@ -229,7 +229,7 @@ fn the_cpu_profile_endpoint_can_be_disabled() {
 /// (e.g. 40407) is neither mistaken for a leftover nor rewritten by a later replacement.
 fn quickstart_config(http_port: u16, receive_port: u16) -> String {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart.alloy");
-    let text = fs::read_to_string(&example).expect("read examples/quickstart.alloy");
+    let mut text = fs::read_to_string(&example).expect("read examples/quickstart.alloy");
     let replacements = [
         (
             "\"127.0.0.1:12345\"".to_owned(),
@@ -241,7 +241,6 @@ fn quickstart_config(http_port: u16, receive_port: u16) -> String {
         ),
         ("= 4040\n".to_owned(), format!("= {receive_port}\n")),
     ];
-    let mut text = text;
     for (default, chosen) in &replacements {
         assert_eq!(
             text.matches(default.as_str()).count(),
